@@ -1,0 +1,104 @@
+"""The `sayso` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator
+
+import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from api.app import create_app
+from api.runtime import Runtime, build_runtime
+from api.telegram import start_bot
+from core.config import Settings
+from core.content import ContentError, load_library
+from core.housekeeping import prune_processed_updates
+
+log = logging.getLogger("sayso")
+
+NO_TOKEN = """No Telegram token is set, so the bot is off. Everything else is running.
+To connect the bot: message @BotFather on Telegram, send /newbot, copy the token, then
+stop this (Ctrl+C) and run:  SAYSO_TELEGRAM_TOKEN=<your token> make run"""
+
+
+async def serve(settings: Settings) -> None:
+    runtime = await build_runtime(settings)
+    app = create_app(runtime)
+    app.router.lifespan_context = _lifespan(runtime)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
+    await uvicorn.Server(config).serve()
+
+
+def _lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(prune_processed_updates, "interval", hours=1, args=[runtime.sessionmaker])
+        scheduler.start()
+        polling = await start_bot(runtime)
+        base = f"http://{runtime.settings.host}:{runtime.settings.port}"
+        log.info("sayso is running at %s (health: %s/health, API docs: %s/docs)", base, base, base)
+        if runtime.bot is None:
+            log.warning(NO_TOKEN)
+        try:
+            yield
+        finally:
+            scheduler.shutdown(wait=False)
+            if polling is not None:
+                await runtime.dispatcher.stop_polling()
+                with contextlib.suppress(asyncio.CancelledError, RuntimeError):
+                    await polling
+            await runtime.close()
+
+    return lifespan
+
+
+async def migrate_only(settings: Settings) -> None:
+    runtime = await build_runtime(settings)
+    await runtime.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sayso", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the API, the bot and the scheduler in one process")
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+    commands.add_parser("check-content", help="validate content/*.yaml and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = Settings()
+        if args.command == "check-content":
+            library = load_library(settings.content_dir)
+            print(f"content is valid: {len(library.conversations)} conversations")
+        elif args.command == "migrate":
+            asyncio.run(migrate_only(settings))
+        else:
+            asyncio.run(serve(settings))
+    except ContentError as error:
+        print("sayso cannot start: the content has mistakes:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except ValidationError as error:
+        print("sayso cannot start: a setting is wrong:", file=sys.stderr)
+        for problem in error.errors():
+            name = "SAYSO_" + "_".join(str(p) for p in problem["loc"]).upper()
+            print(f"  {name}: {problem['msg']}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Everything the service needs, built once at start-up from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.base import BaseSession
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.factory import create_bot, create_dispatcher, event_isolation
+from bot.translator import AiogramTranslator
+from core.chat import Services
+from core.config import Settings
+from core.content import load_library
+from core.db import create_engine, create_sessionmaker, migrate
+from core.i18n import DOMAIN, SOURCE_LOCALE, available_locales, compile_catalogues
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    services: Services
+    i18n: I18n
+    dispatcher: Dispatcher
+    bot: Bot | None
+
+    async def close(self) -> None:
+        if self.bot is not None:
+            await self.bot.session.close()
+        await self.dispatcher.fsm.close()
+        await self.engine.dispose()
+
+
+def load_i18n(settings: Settings) -> I18n:
+    """Compile catalogues first: aiogram's I18n refuses a .po without its .mo."""
+    compile_catalogues(settings.locales_dir)
+    return I18n(path=settings.locales_dir, default_locale=SOURCE_LOCALE, domain=DOMAIN)
+
+
+async def build_runtime(settings: Settings, *, bot_session: BaseSession | None = None) -> Runtime:
+    """Content is validated before anything else: invalid content stops the start."""
+    library = load_library(settings.content_dir)
+    i18n = load_i18n(settings)
+    services = Services(
+        library=library,
+        settings=settings,
+        locales=available_locales(settings.locales_dir),
+        translator=lambda code: AiogramTranslator(i18n, code),
+    )
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    sessionmaker = create_sessionmaker(engine)
+    dispatcher = create_dispatcher(
+        services=services, sessionmaker=sessionmaker, i18n=i18n, isolation=event_isolation(settings)
+    )
+    bot = create_bot(settings, bot_session) if settings.telegram_token else None
+    return Runtime(settings, engine, sessionmaker, services, i18n, dispatcher, bot)

@@ -1,0 +1,57 @@
+"""Building the bot and dispatcher: factories, never module-level singletons."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.middlewares import ChildMiddleware, LocaleMiddleware, SessionMiddleware
+from bot.routers import build_routers
+from core.chat import Services
+from core.config import Settings
+
+
+def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    """A Bot for the configured token, talking to Telegram or to a local Bot API server."""
+    assert settings.telegram_token is not None, "no SAYSO_TELEGRAM_TOKEN"
+    if session is None:
+        server = TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/"))
+        session = AiohttpSession(api=server)
+    return Bot(
+        token=settings.telegram_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=None, link_preview_is_disabled=True),
+    )
+
+
+def event_isolation(settings: Settings) -> BaseEventIsolation:
+    """One update at a time per chat: in this process, or across processes through Redis."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation
+
+        return RedisEventIsolation.from_url(settings.redis_url)
+    return SimpleEventIsolation()
+
+
+def create_dispatcher(
+    *,
+    services: Services,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    isolation: BaseEventIsolation | None = None,
+) -> Dispatcher:
+    dp = Dispatcher(events_isolation=isolation or SimpleEventIsolation())
+    dp.update.outer_middleware(SessionMiddleware(sessionmaker))
+    for observer in (dp.message, dp.edited_message, dp.callback_query):
+        observer.outer_middleware(ChildMiddleware(services))
+        observer.outer_middleware(LocaleMiddleware(i18n))
+    dp.include_routers(*build_routers())
+    return dp

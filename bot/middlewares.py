@@ -1,0 +1,72 @@
+"""Per-update plumbing: one DB session, each update id once, the child and their language."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.types import Chat as TgChat
+from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.chat import Chat, Services
+from core.children import find_or_create_child
+from core.models import ProcessedUpdate
+
+log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class SessionMiddleware(BaseMiddleware):
+    """Opens the update's DB session and records its id in the same transaction as its work,
+    so a retried or doubled update is dropped, and a failed one can be retried."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        async with self.sessionmaker() as session:
+            session.add(ProcessedUpdate(update_id=event.update_id))
+            try:
+                await session.flush()
+            except IntegrityError:
+                log.info("update %s already processed; dropped", event.update_id)
+                return UNHANDLED
+            data["session"] = session
+            result = await handler(event, data)
+            await session.commit()
+            return result
+
+
+class ChildMiddleware(BaseMiddleware):
+    """Finds or creates the child behind a private chat; nothing is kept but the chat id."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat: TgChat | None = data.get("event_chat")
+        user: User | None = data.get("event_from_user")
+        if chat is not None and chat.type == "private":
+            child = await find_or_create_child(data["session"], chat_id=chat.id)
+            hint = user.language_code if user else None
+            data["chat"] = Chat(self.services, data["session"], child, hint=hint)
+        return await handler(event, data)
+
+
+class LocaleMiddleware(I18nMiddleware):
+    """aiogram's i18n context, set from the child's own choice, else their app, else English."""
+
+    def __init__(self, i18n: I18n) -> None:
+        super().__init__(i18n)
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        chat: Chat | None = data.get("chat")
+        return chat.locale if chat is not None else self.i18n.default_locale

@@ -1,0 +1,23 @@
+"""Anything else (stickers, photos, files, places, contacts): a kind word, and nothing kept."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.types import Message
+
+from bot.send import show
+from core.chat import Chat
+
+
+def build() -> Router:
+    router = Router(name="unsupported")
+
+    @router.message()
+    async def anything_else(message: Message, chat: Chat, bot: Bot) -> None:
+        await show(bot, message.chat.id, await chat.cannot_take())
+
+    @router.edited_message()
+    async def edited(message: Message) -> None:
+        """The first version was already kept; screening of edits comes with safeguarding."""
+
+    return router

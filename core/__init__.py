@@ -1,0 +1,1 @@
+"""sayso's domain: knows neither aiogram nor FastAPI."""
