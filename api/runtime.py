@@ -16,7 +16,7 @@ from core.chat import Services
 from core.config import Settings
 from core.content import load_library
 from core.db import create_engine, create_sessionmaker, migrate
-from core.i18n import DOMAIN, SOURCE_LOCALE, available_locales, compile_catalogues
+from core.i18n import DOMAIN, SOURCE_LOCALE, available_locales, compile_catalogues, native_name
 
 
 @dataclass
@@ -44,12 +44,15 @@ def load_i18n(settings: Settings) -> I18n:
 
 async def build_runtime(settings: Settings, *, bot_session: BaseSession | None = None) -> Runtime:
     """Content is validated before anything else: invalid content stops the start."""
-    library = load_library(settings.content_dir)
+    locales = available_locales(settings.locales_dir)
+    library = load_library(settings.content_dir).with_languages(
+        [(code, native_name(code)) for code in locales]
+    )
     i18n = load_i18n(settings)
     services = Services(
         library=library,
         settings=settings,
-        locales=available_locales(settings.locales_dir),
+        locales=locales,
         translator=lambda code: AiogramTranslator(i18n, code),
     )
     engine = create_engine(settings.database_url)

@@ -77,7 +77,6 @@ class Chat:
         return View(
             tr=self.tr,
             easy=self.child.reading_mode == "easy",
-            languages=self.services.languages(),
             **extra,  # type: ignore[arg-type]
         )
 

@@ -123,6 +123,19 @@ class Library:
     def menu(self) -> list[Conversation]:
         return [c for c in self.conversations.values() if c.menu and c.kind == "feedback"]
 
+    def with_languages(self, languages: list[tuple[str, str]]) -> Library:
+        """Fill `options_from: languages` with the shipped languages, named in themselves."""
+        options = [Option(id=code, text=name) for code, name in languages]
+
+        def filled(conversation: Conversation) -> Conversation:
+            questions = [
+                q.model_copy(update={"options": options}) if q.options_from == "languages" else q
+                for q in conversation.questions
+            ]
+            return conversation.model_copy(update={"questions": questions})
+
+        return Library({cid: filled(c) for cid, c in self.conversations.items()})
+
     @property
     def onboarding(self) -> Conversation:
         return next(c for c in self.conversations.values() if c.kind == "onboarding")

@@ -205,6 +205,11 @@ def _words(
         text=event.text if event.kind == "text" else None,
         voice_file_id=event.value if event.kind == "voice" else None,
     )
+    if question.sets and question.takes_text:
+        # A setting such as a trusted adult's name is one short answer: move on.
+        outcome = _advance(conversation, state, question)
+        outcome.records.insert(0, record)
+        return outcome
     expects_tap = not question.takes_text
     return Outcome(state, [Noted(question, expects_tap=expects_tap)], [record])
 

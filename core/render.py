@@ -62,8 +62,6 @@ class View:
     tr: Translator
     easy: bool = False
     extra: dict[str, str] = field(default_factory=dict)
-    # (code, native name) for the language question.
-    languages: tuple[tuple[str, str], ...] = ()
     # The child's own words in this run, by question id, for the summary.
     texts: dict[str, str] = field(default_factory=dict)
 
@@ -146,8 +144,6 @@ def option_labels(question: Question, view: View) -> list[tuple[str, str]]:
         return [(value, tr.gettext(label)) for value, label in SCALE_LABELS.items()]
     if question.type == "yesno":
         return [(value, tr.gettext(label)) for value, label in YESNO_LABELS.items()]
-    if question.options_from == "languages":
-        return list(view.languages)
     return [(option.id, _option_text(option, view)) for option in question.options]
 
 
