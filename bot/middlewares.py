@@ -9,7 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import Chat as TgChat
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import CallbackQuery, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -54,8 +54,12 @@ class ChildMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         chat: TgChat | None = data.get("event_chat")
         user: User | None = data.get("event_from_user")
-        if chat is not None and chat.type == "private":
-            child = await find_or_create_child(data["session"], chat_id=chat.id)
+        chat_id = chat.id if chat is not None and chat.type == "private" else None
+        if chat is None and isinstance(event, CallbackQuery) and user is not None:
+            # A tap on a message too old to be attached: in a private chat, chat id = user id.
+            chat_id = user.id
+        if chat_id is not None:
+            child = await find_or_create_child(data["session"], chat_id=chat_id)
             hint = user.language_code if user else None
             data["chat"] = Chat(self.services, data["session"], child, hint=hint)
         return await handler(event, data)

@@ -1,0 +1,155 @@
+"""What children really send: odd taps, old keyboards, repeats, stickers, long words, groups."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from aiogram.methods import LeaveChat, SendMessage
+from sqlmodel import select
+
+from api.runtime import Runtime, build_runtime
+from core.config import Settings
+from core.models import Answer
+from tests.child import Child, next_update_id
+from tests.telegram_stub import StubSession
+
+
+async def _answers(runtime: Runtime) -> list[Answer]:
+    async with runtime.sessionmaker() as session:
+        return list((await session.exec(select(Answer))).all())
+
+
+async def test_unknown_callback_data_gets_a_kind_reply(onboarded: Child) -> None:
+    await onboarded.press("not-ours:at:all")
+    assert "That button is from an earlier message" in onboarded.said()
+    assert "What would you like to tell us about?" in onboarded.said()
+
+
+async def test_tap_on_an_old_keyboard_shows_where_we_are(onboarded: Child, runtime: Runtime) -> None:
+    await onboarded.send("/feedback")
+    await onboarded.tap("How are we doing?")
+    first = onboarded.replies[-1].reply_markup.inline_keyboard[0][0].callback_data
+    await onboarded.tap("😀 Great")
+    await onboarded.press(first)  # the first question's keyboard again
+    assert "That button is from an earlier message" in onboarded.said()
+    assert "How well do people listen to you" in onboarded.said()
+    assert [a.value for a in await _answers(runtime)] == ["great"]
+
+
+async def test_the_same_update_twice_is_processed_once(onboarded: Child, runtime: Runtime) -> None:
+    await onboarded.send("/feedback")
+    await onboarded.tap("How are we doing?")
+    data = onboarded.replies[-1].reply_markup.inline_keyboard[0][0].callback_data
+    body = {"callback_query": {"id": "q1", "from": onboarded._user(), "chat_instance": "c", "data": data}}
+    update_id = next_update_id()
+    await onboarded.feed(body, update_id=update_id)
+    assert onboarded.replies
+    await onboarded.feed(body, update_id=update_id)
+    assert onboarded.replies == []
+    assert len(await _answers(runtime)) == 1
+
+
+async def test_the_same_update_at_once_is_processed_once(onboarded: Child, runtime: Runtime) -> None:
+    await onboarded.send("/feedback")
+    await onboarded.tap("How are we doing?")
+    before = len(onboarded.stub.sent(onboarded.chat_id))
+    data = onboarded.replies[-1].reply_markup.inline_keyboard[2][0].callback_data
+    body = {"callback_query": {"id": "q2", "from": onboarded._user(), "chat_instance": "c", "data": data}}
+    update_id = next_update_id()
+    await asyncio.gather(*(onboarded.feed(body, update_id=update_id) for _ in range(3)))
+    assert len(onboarded.stub.sent(onboarded.chat_id)) - before == 1
+    assert [a.value for a in await _answers(runtime)] == ["ok"]
+
+
+async def test_typed_words_where_a_tap_was_expected_are_kept(onboarded: Child, runtime: Runtime) -> None:
+    await onboarded.send("/feedback")
+    await onboarded.tap("How's life?")
+    await onboarded.send("i dont really know tbh")
+    assert "I saved your words" in onboarded.said()
+    assert "😀 Great" in onboarded.buttons()
+    await onboarded.tap("😐 OK")
+    [answer] = await _answers(runtime)
+    assert (answer.value, answer.text) == ("ok", "i dont really know tbh")
+
+
+async def test_emoji_or_word_typed_instead_of_a_tap_counts_as_that_answer(onboarded: Child, runtime: Runtime) -> None:
+    await onboarded.send("/feedback")
+    await onboarded.tap("How's life?")
+    await onboarded.send("😀")
+    assert "How settled do you feel" in onboarded.said()
+    await onboarded.send("Awful!")
+    values = [a.value for a in await _answers(runtime)]
+    assert values == ["great", "awful"]
+
+
+async def test_five_thousand_characters_are_kept_whole(onboarded: Child, runtime: Runtime) -> None:
+    words = ("I want to say this. " * 250)[:5000]
+    await onboarded.send("/feedback")
+    await onboarded.tap("Something else")
+    await onboarded.send(words)
+    await onboarded.tap("▶️ Next")
+    assert all(len(r.text) <= 4096 for r in onboarded.replies)
+    [answer] = await _answers(runtime)
+    assert answer.text == words
+
+
+async def test_free_text_with_no_conversation_open_is_kept(onboarded: Child, runtime: Runtime) -> None:
+    await onboarded.send("my placement is going well")
+    assert "I saved that" in onboarded.said()
+    [answer] = await _answers(runtime)
+    assert answer.text == "my placement is going well"
+
+
+async def test_stickers_photos_places_and_contacts_are_not_kept(onboarded: Child, runtime: Runtime) -> None:
+    sticker = {"file_id": "S", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
+               "is_animated": False, "is_video": False}
+    photo = [{"file_id": "P", "file_unique_id": "p", "width": 1, "height": 1}]
+    for content in ({"sticker": sticker}, {"photo": photo}, {"location": {"latitude": 51.5, "longitude": 0.1}},
+                    {"contact": {"phone_number": "+447700900123", "first_name": "X"}},
+                    {"document": {"file_id": "D", "file_unique_id": "d"}}):
+        await onboarded.message(content)
+        assert "Sorry, I can't take that" in onboarded.said()
+    assert await _answers(runtime) == []
+
+
+async def test_photo_caption_words_are_kept_but_not_the_photo(onboarded: Child, runtime: Runtime) -> None:
+    photo = [{"file_id": "P", "file_unique_id": "p", "width": 1, "height": 1}]
+    await onboarded.message({"photo": photo, "caption": "this is my room"})
+    assert "I can't keep photos" in onboarded.said()
+    [answer] = await _answers(runtime)
+    assert answer.text == "this is my room" and answer.voice_file_id is None
+
+
+async def test_in_a_group_the_bot_says_nothing_and_leaves(make_child: Callable[..., Child], stub: StubSession) -> None:
+    child = make_child()
+    await child.message({"text": "/start"}, chat_type="group")
+    assert child.replies == []
+    assert any(isinstance(r, LeaveChat) for r in stub.requests)
+
+
+async def test_progress_survives_a_restart(onboarded: Child, runtime: Runtime, settings: Settings) -> None:
+    await onboarded.send("/feedback")
+    await onboarded.tap("What's changed for me?")
+    await onboarded.tap("🙂 Good")
+    keyboard = onboarded.replies[-1].reply_markup.inline_keyboard
+    await runtime.close()
+    stub = StubSession()
+    restarted = await build_runtime(settings, bot_session=stub)
+    try:
+        again = Child(restarted, stub, onboarded.chat_id)
+        await again.press(keyboard[0][0].callback_data)  # the last keyboard still works
+        assert "How do you feel about yourself now?" in again.said()
+        await again.send("/start")
+        assert "carry on where you left off" in again.said()
+        assert "How do you feel about yourself now?" in again.said()
+        values = [a.value for a in await _answers(restarted)]
+        assert values == ["good", "great"]
+    finally:
+        await restarted.close()
+
+
+async def test_unknown_command_is_answered_with_help(onboarded: Child) -> None:
+    await onboarded.send("/dance")
+    assert "I don't know that command" in onboarded.said()
+    assert isinstance(onboarded.replies[-1], SendMessage)
