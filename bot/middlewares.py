@@ -8,8 +8,8 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.types import Chat as TgChat
 from aiogram.types import CallbackQuery, TelegramObject, Update, User
+from aiogram.types import Chat as TgChat
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker

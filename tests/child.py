@@ -32,7 +32,9 @@ class Child:
     async def send(self, text: str, **extra: Any) -> list[SendMessage]:
         return await self.message({"text": text, **extra})
 
-    async def message(self, content: dict[str, Any], chat_type: str = "private") -> list[SendMessage]:
+    async def message(
+        self, content: dict[str, Any], chat_type: str = "private"
+    ) -> list[SendMessage]:
         payload = {
             "message_id": next_update_id(),
             "date": int(datetime.now(UTC).timestamp()),

@@ -37,8 +37,10 @@ async def _fresh_postgres(url: str) -> None:
     except (OSError, Exception) as error:  # connection refused, auth, missing database
         if ON_CI:
             raise
-        pytest.skip(f"PostgreSQL not reachable at {url} ({type(error).__name__}); "
-                    "set SAYSO_TEST_DATABASE_URL to run these tests on PostgreSQL")
+        pytest.skip(
+            f"PostgreSQL not reachable at {url} ({type(error).__name__}); "
+            "set SAYSO_TEST_DATABASE_URL to run these tests on PostgreSQL"
+        )
     finally:
         await engine.dispose()
 

@@ -20,7 +20,10 @@ class StubSession(BaseSession):
         self._ids = itertools.count(1000)
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        timeout: int | None = None,  # noqa: ASYNC109
     ) -> Any:
         self.requests.append(method)
         if isinstance(method, SendMessage):
@@ -42,6 +45,7 @@ class StubSession(BaseSession):
 
     def sent(self, chat_id: int | None = None) -> list[SendMessage]:
         return [
-            r for r in self.requests
+            r
+            for r in self.requests
             if isinstance(r, SendMessage) and (chat_id is None or int(r.chat_id) == chat_id)
         ]

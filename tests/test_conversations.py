@@ -11,21 +11,37 @@ from tests.child import Child
 
 async def _answers(runtime: Runtime, child: Child) -> dict[str, Answer]:
     async with runtime.sessionmaker() as session:
-        person = (await session.exec(select(YoungPerson).where(YoungPerson.telegram_chat_id == child.chat_id))).one()
-        rows = (await session.exec(select(Answer).where(Answer.young_person_id == person.id).order_by(col(Answer.id)))).all()
+        person = (
+            await session.exec(
+                select(YoungPerson).where(YoungPerson.telegram_chat_id == child.chat_id)
+            )
+        ).one()
+        rows = (
+            await session.exec(
+                select(Answer).where(Answer.young_person_id == person.id).order_by(col(Answer.id))
+            )
+        ).all()
     return {row.question_id: row for row in rows}
 
 
 async def test_feedback_menu_lists_the_conversations(onboarded: Child) -> None:
     await onboarded.send("/feedback")
     buttons = onboarded.buttons()
-    for title in ("How are we doing?", "What's changed for me?", "How's life?", "Did we do what we said?",
-                  "Getting ready for my meeting", "I want to talk to someone"):
+    for title in (
+        "How are we doing?",
+        "What's changed for me?",
+        "How's life?",
+        "Did we do what we said?",
+        "Getting ready for my meeting",
+        "I want to talk to someone",
+    ):
         assert any(title in b for b in buttons), (title, buttons)
     assert all(any(ch.isalpha() for ch in b) for b in buttons)
 
 
-async def test_answer_is_stored_with_question_area_version_language_and_time(onboarded: Child, runtime: Runtime) -> None:
+async def test_answer_is_stored_with_question_area_version_language_and_time(
+    onboarded: Child, runtime: Runtime
+) -> None:
     await onboarded.send("/feedback")
     await onboarded.tap("How are we doing?")
     assert "How well do your workers get to know the real you?" in onboarded.said()
@@ -41,7 +57,9 @@ async def test_answer_is_stored_with_question_area_version_language_and_time(onb
     assert answer.confirmed is False
 
 
-async def test_low_score_asks_to_tell_more_and_keeps_the_words(onboarded: Child, runtime: Runtime) -> None:
+async def test_low_score_asks_to_tell_more_and_keeps_the_words(
+    onboarded: Child, runtime: Runtime
+) -> None:
     await onboarded.send("/feedback")
     await onboarded.tap("How are we doing?")
     await onboarded.tap("😢 Awful")
@@ -92,7 +110,11 @@ async def test_stop_ends_and_keeps_what_was_given(onboarded: Child, runtime: Run
     answers = await _answers(runtime, onboarded)
     assert answers["safe"].value == "good" and answers["safe"].confirmed is False
     async with runtime.sessionmaker() as session:
-        statuses = (await session.exec(select(ConversationRun.status).where(ConversationRun.conversation_id == "hows_life"))).all()
+        statuses = (
+            await session.exec(
+                select(ConversationRun.status).where(ConversationRun.conversation_id == "hows_life")
+            )
+        ).all()
     assert list(statuses) == ["stopped"]
 
 
@@ -106,7 +128,9 @@ async def _finish_did_we_do(child: Child) -> None:
     await child.tap("😐 OK")
 
 
-async def test_check_it_back_plays_a_summary_and_confirms(onboarded: Child, runtime: Runtime) -> None:
+async def test_check_it_back_plays_a_summary_and_confirms(
+    onboarded: Child, runtime: Runtime
+) -> None:
     await _finish_did_we_do(onboarded)
     said = onboarded.said()
     assert "You answered 4 questions" in said
@@ -129,13 +153,17 @@ async def test_change_an_answer_from_the_summary(onboarded: Child, runtime: Runt
     assert answers["did_what_we_said"].value == "great" and answers["did_what_we_said"].confirmed
 
 
-async def test_leaving_at_the_summary_leaves_answers_unconfirmed(onboarded: Child, runtime: Runtime) -> None:
+async def test_leaving_at_the_summary_leaves_answers_unconfirmed(
+    onboarded: Child, runtime: Runtime
+) -> None:
     await _finish_did_we_do(onboarded)
     await onboarded.tap("⏹️ Stop")
     assert not any(a.confirmed for a in (await _answers(runtime, onboarded)).values())
 
 
-async def test_talk_to_someone_records_a_request_due_in_24_hours(onboarded: Child, runtime: Runtime) -> None:
+async def test_talk_to_someone_records_a_request_due_in_24_hours(
+    onboarded: Child, runtime: Runtime
+) -> None:
     await onboarded.send("/talk")
     assert "call 999" in onboarded.said()
     await onboarded.tap("📞 Yes, please")
@@ -160,7 +188,9 @@ async def test_meeting_voice_note_is_kept_by_reference(onboarded: Child, runtime
         await onboarded.tap("⏭️ Skip")
     await onboarded.tap("Someone speaks for me")
     assert "voice note" in onboarded.said()
-    await onboarded.message({"voice": {"file_id": "VOICE-1", "file_unique_id": "u1", "duration": 4}})
+    await onboarded.message(
+        {"voice": {"file_id": "VOICE-1", "file_unique_id": "u1", "duration": 4}}
+    )
     await onboarded.tap("▶️ Next")
     assert "Did I get this right?" in onboarded.said()
     answers = await _answers(runtime, onboarded)

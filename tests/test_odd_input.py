@@ -26,7 +26,9 @@ async def test_unknown_callback_data_gets_a_kind_reply(onboarded: Child) -> None
     assert "What would you like to tell us about?" in onboarded.said()
 
 
-async def test_tap_on_an_old_keyboard_shows_where_we_are(onboarded: Child, runtime: Runtime) -> None:
+async def test_tap_on_an_old_keyboard_shows_where_we_are(
+    onboarded: Child, runtime: Runtime
+) -> None:
     await onboarded.send("/feedback")
     await onboarded.tap("How are we doing?")
     first = onboarded.replies[-1].reply_markup.inline_keyboard[0][0].callback_data
@@ -41,7 +43,14 @@ async def test_the_same_update_twice_is_processed_once(onboarded: Child, runtime
     await onboarded.send("/feedback")
     await onboarded.tap("How are we doing?")
     data = onboarded.replies[-1].reply_markup.inline_keyboard[0][0].callback_data
-    body = {"callback_query": {"id": "q1", "from": onboarded._user(), "chat_instance": "c", "data": data}}
+    body = {
+        "callback_query": {
+            "id": "q1",
+            "from": onboarded._user(),
+            "chat_instance": "c",
+            "data": data,
+        }
+    }
     update_id = next_update_id()
     await onboarded.feed(body, update_id=update_id)
     assert onboarded.replies
@@ -50,19 +59,30 @@ async def test_the_same_update_twice_is_processed_once(onboarded: Child, runtime
     assert len(await _answers(runtime)) == 1
 
 
-async def test_the_same_update_at_once_is_processed_once(onboarded: Child, runtime: Runtime) -> None:
+async def test_the_same_update_at_once_is_processed_once(
+    onboarded: Child, runtime: Runtime
+) -> None:
     await onboarded.send("/feedback")
     await onboarded.tap("How are we doing?")
     before = len(onboarded.stub.sent(onboarded.chat_id))
     data = onboarded.replies[-1].reply_markup.inline_keyboard[2][0].callback_data
-    body = {"callback_query": {"id": "q2", "from": onboarded._user(), "chat_instance": "c", "data": data}}
+    body = {
+        "callback_query": {
+            "id": "q2",
+            "from": onboarded._user(),
+            "chat_instance": "c",
+            "data": data,
+        }
+    }
     update_id = next_update_id()
     await asyncio.gather(*(onboarded.feed(body, update_id=update_id) for _ in range(3)))
     assert len(onboarded.stub.sent(onboarded.chat_id)) - before == 1
     assert [a.value for a in await _answers(runtime)] == ["ok"]
 
 
-async def test_typed_words_where_a_tap_was_expected_are_kept(onboarded: Child, runtime: Runtime) -> None:
+async def test_typed_words_where_a_tap_was_expected_are_kept(
+    onboarded: Child, runtime: Runtime
+) -> None:
     await onboarded.send("/feedback")
     await onboarded.tap("How's life?")
     await onboarded.send("i dont really know tbh")
@@ -73,7 +93,9 @@ async def test_typed_words_where_a_tap_was_expected_are_kept(onboarded: Child, r
     assert (answer.value, answer.text) == ("ok", "i dont really know tbh")
 
 
-async def test_emoji_or_word_typed_instead_of_a_tap_counts_as_that_answer(onboarded: Child, runtime: Runtime) -> None:
+async def test_emoji_or_word_typed_instead_of_a_tap_counts_as_that_answer(
+    onboarded: Child, runtime: Runtime
+) -> None:
     await onboarded.send("/feedback")
     await onboarded.tap("How's life?")
     await onboarded.send("😀")
@@ -94,26 +116,43 @@ async def test_five_thousand_characters_are_kept_whole(onboarded: Child, runtime
     assert answer.text == words
 
 
-async def test_free_text_with_no_conversation_open_is_kept(onboarded: Child, runtime: Runtime) -> None:
+async def test_free_text_with_no_conversation_open_is_kept(
+    onboarded: Child, runtime: Runtime
+) -> None:
     await onboarded.send("my placement is going well")
     assert "I saved that" in onboarded.said()
     [answer] = await _answers(runtime)
     assert answer.text == "my placement is going well"
 
 
-async def test_stickers_photos_places_and_contacts_are_not_kept(onboarded: Child, runtime: Runtime) -> None:
-    sticker = {"file_id": "S", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
-               "is_animated": False, "is_video": False}
+async def test_stickers_photos_places_and_contacts_are_not_kept(
+    onboarded: Child, runtime: Runtime
+) -> None:
+    sticker = {
+        "file_id": "S",
+        "file_unique_id": "s",
+        "type": "regular",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+    }
     photo = [{"file_id": "P", "file_unique_id": "p", "width": 1, "height": 1}]
-    for content in ({"sticker": sticker}, {"photo": photo}, {"location": {"latitude": 51.5, "longitude": 0.1}},
-                    {"contact": {"phone_number": "+447700900123", "first_name": "X"}},
-                    {"document": {"file_id": "D", "file_unique_id": "d"}}):
+    for content in (
+        {"sticker": sticker},
+        {"photo": photo},
+        {"location": {"latitude": 51.5, "longitude": 0.1}},
+        {"contact": {"phone_number": "+447700900123", "first_name": "X"}},
+        {"document": {"file_id": "D", "file_unique_id": "d"}},
+    ):
         await onboarded.message(content)
         assert "Sorry, I can't take that" in onboarded.said()
     assert await _answers(runtime) == []
 
 
-async def test_photo_caption_words_are_kept_but_not_the_photo(onboarded: Child, runtime: Runtime) -> None:
+async def test_photo_caption_words_are_kept_but_not_the_photo(
+    onboarded: Child, runtime: Runtime
+) -> None:
     photo = [{"file_id": "P", "file_unique_id": "p", "width": 1, "height": 1}]
     await onboarded.message({"photo": photo, "caption": "this is my room"})
     assert "I can't keep photos" in onboarded.said()
@@ -121,14 +160,18 @@ async def test_photo_caption_words_are_kept_but_not_the_photo(onboarded: Child, 
     assert answer.text == "this is my room" and answer.voice_file_id is None
 
 
-async def test_in_a_group_the_bot_says_nothing_and_leaves(make_child: Callable[..., Child], stub: StubSession) -> None:
+async def test_in_a_group_the_bot_says_nothing_and_leaves(
+    make_child: Callable[..., Child], stub: StubSession
+) -> None:
     child = make_child()
     await child.message({"text": "/start"}, chat_type="group")
     assert child.replies == []
     assert any(isinstance(r, LeaveChat) for r in stub.requests)
 
 
-async def test_progress_survives_a_restart(onboarded: Child, runtime: Runtime, settings: Settings) -> None:
+async def test_progress_survives_a_restart(
+    onboarded: Child, runtime: Runtime, settings: Settings
+) -> None:
     await onboarded.send("/feedback")
     await onboarded.tap("What's changed for me?")
     await onboarded.tap("🙂 Good")

@@ -13,7 +13,9 @@ from tests.child import Child
 
 async def _child_row(runtime: Runtime, chat_id: int) -> YoungPerson:
     async with runtime.sessionmaker() as session:
-        row = (await session.exec(select(YoungPerson).where(YoungPerson.telegram_chat_id == chat_id))).one()
+        row = (
+            await session.exec(select(YoungPerson).where(YoungPerson.telegram_chat_id == chat_id))
+        ).one()
         return row
 
 
@@ -47,9 +49,17 @@ async def test_onboarding_records_preferences_for_a_scheduler(
     await child.tap("👍 Yes")
     assert "All done" in child.said()
     async with runtime.sessionmaker() as session:
-        person = (await session.exec(select(YoungPerson).where(YoungPerson.telegram_chat_id == child.chat_id))).one()
+        person = (
+            await session.exec(
+                select(YoungPerson).where(YoungPerson.telegram_chat_id == child.chat_id)
+            )
+        ).one()
         prefs = await session.get(Preferences, person.id)
-        contacts = (await session.exec(select(TrustedContact).where(TrustedContact.young_person_id == person.id))).all()
+        contacts = (
+            await session.exec(
+                select(TrustedContact).where(TrustedContact.young_person_id == person.id)
+            )
+        ).all()
     assert person.onboarded and person.reading_mode == "easy" and person.locale == "en"
     assert prefs is not None
     assert prefs.advance_notice_days == 3
@@ -61,7 +71,9 @@ async def test_onboarding_records_preferences_for_a_scheduler(
     assert [(c.name, c.relationship) for c in contacts] == [("Nan", "family")]
 
 
-async def test_trusted_adult_name_refuses_phone_numbers(make_child: Callable[..., Child], runtime: Runtime) -> None:
+async def test_trusted_adult_name_refuses_phone_numbers(
+    make_child: Callable[..., Child], runtime: Runtime
+) -> None:
     child = make_child()
     await child.send("/start")
     await child.read_on()

@@ -1,0 +1,14 @@
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY core core
+COPY bot bot
+COPY api api
+COPY content content
+COPY locales locales
+RUN pip install --no-cache-dir . && python -c "from core.i18n import compile_catalogues; from pathlib import Path; compile_catalogues(Path('locales'))"
+ENV SAYSO_CONTENT_DIR=/app/content SAYSO_LOCALES_DIR=/app/locales
+RUN useradd --create-home sayso && mkdir -p /app/data && chown sayso /app/data /app/locales -R
+USER sayso
+EXPOSE 8000
+CMD ["sayso", "serve"]
