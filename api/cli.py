@@ -52,8 +52,8 @@ def _lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
         finally:
             scheduler.shutdown(wait=False)
             if polling is not None:
-                await runtime.dispatcher.stop_polling()
-                with contextlib.suppress(asyncio.CancelledError, RuntimeError):
+                polling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
                     await polling
             await runtime.close()
 
