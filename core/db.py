@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.sqlite_inline import inline_creator
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -21,6 +23,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    # SQLite has one writer at a time. One pooled connection makes writers queue in asyncio,
+    # in order, instead of sleeping in SQLite's busy handler (which adds 100 ms steps of delay).
+    kwargs.setdefault("pool_size", 1)
+    kwargs.setdefault("max_overflow", 0)
+    kwargs.setdefault("pool_timeout", 60)
+    if parsed.database and parsed.database != ":memory:":
+        kwargs.setdefault("async_creator", inline_creator(parsed.database))
     engine = create_async_engine(url, **kwargs)
     _tune_sqlite(engine)
     return engine

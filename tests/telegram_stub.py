@@ -17,6 +17,8 @@ class StubSession(BaseSession):
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[TelegramMethod[Any]] = []
+        self._by_chat: dict[int, list[SendMessage]] = {}
+        self._all_sent: list[SendMessage] = []
         self._ids = itertools.count(1000)
 
     async def make_request(
@@ -27,6 +29,8 @@ class StubSession(BaseSession):
     ) -> Any:
         self.requests.append(method)
         if isinstance(method, SendMessage):
+            self._by_chat.setdefault(int(method.chat_id), []).append(method)
+            self._all_sent.append(method)
             return Message(
                 message_id=next(self._ids),
                 date=datetime.now(UTC),

@@ -18,12 +18,18 @@ class FakeBotApi:
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
-        self.updates = [{
-            "update_id": 900001,
-            "message": {"message_id": 1, "date": 1700000000, "text": "/start",
-                        "chat": {"id": 77, "type": "private"},
-                        "from": {"id": 77, "is_bot": False, "first_name": "T", "language_code": "cy"}},
-        }]
+        self.updates = [
+            {
+                "update_id": 900001,
+                "message": {
+                    "message_id": 1,
+                    "date": 1700000000,
+                    "text": "/start",
+                    "chat": {"id": 77, "type": "private"},
+                    "from": {"id": 77, "is_bot": False, "first_name": "T", "language_code": "cy"},
+                },
+            }
+        ]
         self.got_message = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -38,8 +44,12 @@ class FakeBotApi:
         elif method == "sendMessage":
             self.sent.append(form)
             self.got_message.set()
-            result = {"message_id": len(self.sent), "date": 1700000000, "text": form["text"],
-                      "chat": {"id": int(form["chat_id"]), "type": "private"}}
+            result = {
+                "message_id": len(self.sent),
+                "date": 1700000000,
+                "text": form["text"],
+                "chat": {"id": int(form["chat_id"]), "type": "private"},
+            }
         else:
             result = True
         return web.json_response({"ok": True, "result": result})
@@ -54,12 +64,16 @@ async def test_bot_polls_a_custom_bot_api_server(settings: Settings) -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    runtime = await build_runtime(settings.model_copy(update={"telegram_api_url": f"http://127.0.0.1:{port}"}))
+    runtime = await build_runtime(
+        settings.model_copy(update={"telegram_api_url": f"http://127.0.0.1:{port}"})
+    )
     polling = await start_bot(runtime)
     try:
         await asyncio.wait_for(fake.got_message.wait(), timeout=20)
         assert fake.sent[0]["chat_id"] == "77"
-        assert "sayso" in fake.sent[0]["text"] and "I am sayso" not in fake.sent[0]["text"]  # in Welsh
+        assert (
+            "sayso" in fake.sent[0]["text"] and "I am sayso" not in fake.sent[0]["text"]
+        )  # in Welsh
     finally:
         assert polling is not None
         polling.cancel()

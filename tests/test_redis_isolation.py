@@ -21,8 +21,12 @@ REDIS_URL = os.environ.get("SAYSO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 @pytest.fixture
 async def redis_runtimes(settings: Settings) -> AsyncIterator[tuple[Runtime, Runtime, StubSession]]:
-    """Two 'processes' sharing one database and one Redis."""
+    """Two 'processes' sharing one database and one Redis: the PostgreSQL shape only, since
+    SQLite is the single-process default."""
     import redis.asyncio as redis
+
+    if settings.is_sqlite:
+        pytest.skip("several processes share PostgreSQL, not SQLite")
 
     client = redis.from_url(REDIS_URL)
     try:
@@ -49,7 +53,9 @@ async def test_two_processes_with_redis_process_a_doubled_update_once(redis_runt
     await child.send("/feedback")
     await child.tap("How are we doing?")
     data = child.replies[-1].reply_markup.inline_keyboard[1][0].callback_data
-    body = {"callback_query": {"id": "r", "from": child._user(), "chat_instance": "c", "data": data}}
+    body = {
+        "callback_query": {"id": "r", "from": child._user(), "chat_instance": "c", "data": data}
+    }
     update_id = next_update_id()
     other = Child(second, stub, chat_id=4242)
     await asyncio.gather(child.feed(body, update_id), other.feed(body, update_id))

@@ -18,11 +18,11 @@ def build() -> Router:
 
     @router.callback_query()
     async def tap(query: CallbackQuery, chat: Chat, bot: Bot) -> None:
-        await query.answer()
         unpacked = unpack(query.data)
         run, action = unpacked if unpacked else (None, Action("unknown"))
         before = chat.locale
-        messages = await chat.act(run, action)
+        messages = await chat.act(run, action)  # stored and committed before any network call
+        await query.answer()
         if chat.locale != before:
             await register_chat_commands(bot, chat.child.telegram_chat_id or 0, chat.tr)
         await show(bot, chat.child.telegram_chat_id or 0, messages)
