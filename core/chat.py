@@ -7,43 +7,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import engine, render
 from core import when as timing
-from core.children import preferences_of, trusted_contacts
+from core.answers import (
+    answers_of,
+    callback_request_of,
+    confirm_answers,
+    request_callback,
+    save_answer,
+)
 from core.config import Settings
-from core.content import SCALE, Conversation, Library, Question
-from core.engine import Event, Finished, Record, Review, RunState, Step
+from core.content import Conversation, Library, Question
+from core.engine import TAP_EVENTS, Event, Finished, Record, Review, RunState, Step
 from core.i18n import Translator, native_name, pick_locale
 from core.models import (
-    Answer,
-    CallbackRequest,
     ConversationRun,
-    TrustedContact,
     YoungPerson,
     utcnow,
 )
 from core.names import clean_name
-from core.preferences import SETTINGS, Target, option_for
 from core.render import Action, Button, Message, View
+from core.settings_flow import apply_setting, remove_trusted_contact, settings_message
 
 OWN_WORDS = "in_my_own_words"
 COMMENT = "_comment"
-ENGINE_ACTIONS = {
-    "choose",
-    "skip",
-    "rather_not",
-    "next",
-    "back",
-    "stop",
-    "confirm",
-    "change",
-    "edit",
-}
+ENGINE_ACTIONS = TAP_EVENTS
 
 
 @dataclass(frozen=True)
@@ -217,33 +209,12 @@ class Chat:
     # -- settings and language ---------------------------------------------------------------
 
     async def settings_menu(self) -> list[Message]:
-        view = self.view()
         onboarding = self.services.library.onboarding
-        prefs = await preferences_of(self.session, self.child)
-        target = Target(self.child, prefs)
-        lines = [self.tr.gettext("Your settings:"), ""]
-        buttons: list[list[Button]] = []
-        for group in onboarding.groups():
-            questions = [q for q in onboarding.questions if q.group == group and q.sets]
-            if not questions:
-                continue
-            first = questions[0]
-            chosen = _current_label(first, target, view)
-            lines.append(f"• {render.label(first, view)}: {chosen}")
-            buttons.append(
-                [Button("✏️ " + render.label(first, view), Action("setting", value=group))]
+        return [
+            await settings_message(
+                self.session, child=self.child, onboarding=onboarding, view=self.view()
             )
-        for contact in await trusted_contacts(self.session, self.child):
-            buttons.append(
-                [
-                    Button(
-                        render.fill(self.tr.gettext("🗑️ Remove {name}"), {"name": contact.name}),
-                        Action("untrust", value=str(contact.id)),
-                    )
-                ]
-            )
-        buttons.append([Button(self.tr.gettext("✅ Done"), Action("settings_done"))])
-        return [Message("\n".join(lines), buttons)]
+        ]
 
     def language_menu(self) -> list[Message]:
         buttons = [
@@ -263,14 +234,8 @@ class Chat:
         return messages
 
     async def remove_trusted(self, contact_id: str) -> list[Message]:
-        contact = (
-            await self.session.get(TrustedContact, int(contact_id))
-            if contact_id.isdigit()
-            else None
-        )
-        if contact is not None and contact.young_person_id == self.child.id:
-            await self.session.delete(contact)
-            await self.session.commit()
+        await remove_trusted_contact(self.session, child=self.child, contact_id=contact_id)
+        await self.session.commit()
         return await self.settings_menu()
 
     # -- the conversation ---------------------------------------------------------------------
@@ -343,15 +308,14 @@ class Chat:
     ) -> None:
         await self._close(run, "stopped" if step.stopped else "finished")
         if step.confirmed:
-            for answer in await self._answers(run):
-                answer.confirmed = True
+            await confirm_answers(self.session, run)
 
     async def _show(
         self, run: ConversationRun, conversation: Conversation, steps: list[Step]
     ) -> list[Message]:
         texts: dict[str, str] = {}
         if any(isinstance(s, Review | engine.PickEdit) for s in steps):
-            texts = {a.question_id: a.text for a in await self._answers(run) if a.text}
+            texts = {a.question_id: a.text for a in await answers_of(self.session, run) if a.text}
         messages = render.render(steps, self.view(texts=texts))
         messages = [replace(m, run=run.id) for m in messages]
         if any(isinstance(s, Finished) for s in steps):
@@ -371,10 +335,7 @@ class Chat:
 
     async def _promise(self, run: ConversationRun) -> list[Message]:
         """The 24-hour call-back promise, with the time to expect contact."""
-        result = await self.session.exec(
-            select(CallbackRequest).where(CallbackRequest.run_id == run.id)
-        )
-        request = result.first()
+        request = await callback_request_of(self.session, run)
         if request is None:
             return []
         hours = self.services.settings.callback_hours
@@ -387,10 +348,6 @@ class Chat:
         moment = timing.local_parts(request.due_at, self.services.settings.timezone, self.locale)
         return [Message(render.fill(promise, {"hours": hours}) + "\n" + render.fill(by, moment))]
 
-    async def _answers(self, run: ConversationRun) -> list[Answer]:
-        result = await self.session.exec(select(Answer).where(Answer.run_id == run.id))
-        return list(result.all())
-
     # -- storing -----------------------------------------------------------------------------
 
     async def _store(
@@ -402,44 +359,22 @@ class Chat:
     ) -> None:
         for record in records:
             if record.question.sets:
-                await self._apply_setting(state, record)
+                await apply_setting(
+                    self.session,
+                    child=self.child,
+                    locales=self.services.locales,
+                    state=state,
+                    record=record,
+                )
                 continue
-            await self._upsert(run, conversation, record)
+            await save_answer(
+                self.session, run=run, conversation=conversation, record=record, locale=self.locale
+            )
             option = record.question.option(record.given.value or "")
             if option is not None and option.action == "request_callback":
-                await self._request_callback(run)
-
-    async def _upsert(
-        self, run: ConversationRun, conversation: Conversation, record: Record
-    ) -> None:
-        question, given = record.question, record.given
-        answer = await self._answer_row(run, question.id)
-        if answer is None:
-            answer = Answer(
-                run_id=run.id,
-                young_person_id=self.child.id,
-                conversation_id=conversation.id,
-                question_id=question.id,
-                area=conversation.area_of(question),
-                content_version=conversation.version,
-                locale=self.locale,
-                status=given.status,
-            )
-            self.session.add(answer)
-        answer.status, answer.locale = given.status, self.locale
-        answer.value = given.value
-        answer.score = dict(SCALE).get(given.value or "") if question.type == "scale" else None
-        if record.text:
-            answer.text = f"{answer.text}\n{record.text}" if answer.text else record.text
-        if record.voice_file_id:
-            answer.voice_file_id = record.voice_file_id
-        answer.confirmed, answer.updated_at = False, utcnow()
-
-    async def _answer_row(self, run: ConversationRun, question_id: str) -> Answer | None:
-        result = await self.session.exec(
-            select(Answer).where(Answer.run_id == run.id, Answer.question_id == question_id)
-        )
-        return result.first()
+                await request_callback(
+                    self.session, run=run, hours=self.services.settings.callback_hours
+                )
 
     async def _comment(self, run: ConversationRun, text: str) -> list[Message]:
         """Words typed where a tap was expected: kept with the run so nothing is lost."""
@@ -447,7 +382,9 @@ class Chat:
         if conversation is not None:
             question = Question(id=COMMENT, type="text", text="")
             record = Record(question, engine.Given(status="answered", has_text=True), text=text)
-            await self._upsert(run, conversation, record)
+            await save_answer(
+                self.session, run=run, conversation=conversation, record=record, locale=self.locale
+            )
         await self.session.commit()
         note = Message(
             self.tr.gettext("Thank you. I saved your words. Please tap a button to go on.")
@@ -462,48 +399,3 @@ class Chat:
         )
         steps = engine.current_steps(conversation, state)
         return [note, *[replace(m, run=run.id) for m in render.render(steps, self.view())]]
-
-    async def _apply_setting(self, state: RunState, record: Record) -> None:
-        question, given = record.question, record.given
-        if given.status != "answered":
-            return
-        if question.sets == "trusted_name":
-            await self._save_trusted_name(state, clean_name(record.text or "") or "")
-        elif question.sets == "trusted_relationship":
-            contact = await self.session.get(TrustedContact, state.context.get("contact", 0))
-            if contact is not None and contact.young_person_id == self.child.id:
-                contact.relationship = given.value
-        elif question.sets == "language":
-            if given.value in self.services.locales:
-                self.child.locale = given.value
-        elif given.value is not None and question.sets in SETTINGS:
-            prefs = await preferences_of(self.session, self.child)
-            SETTINGS[question.sets].apply(Target(self.child, prefs), given.value)
-            prefs.updated_at = utcnow()
-
-    async def _save_trusted_name(self, state: RunState, name: str) -> None:
-        if not name:
-            return
-        contact = await self.session.get(TrustedContact, state.context.get("contact", 0))
-        if contact is None or contact.young_person_id != self.child.id:
-            contact = TrustedContact(young_person_id=self.child.id, name=name)
-            self.session.add(contact)
-            await self.session.flush()
-            state.context["contact"] = contact.id or 0
-        contact.name = name
-
-    async def _request_callback(self, run: ConversationRun) -> None:
-        result = await self.session.exec(
-            select(CallbackRequest).where(CallbackRequest.run_id == run.id)
-        )
-        if result.first() is None:
-            due = utcnow() + timedelta(hours=self.services.settings.callback_hours)
-            self.session.add(
-                CallbackRequest(young_person_id=self.child.id, run_id=run.id, due_at=due)
-            )
-
-
-def _current_label(question: Question, target: Target, view: View) -> str:
-    value = option_for(question.sets or "", target)
-    labels = dict(render.option_labels(question, view))
-    return labels.get(value or "", view.tr.gettext("Not set"))

@@ -7,7 +7,7 @@ so it can be stored with the run and resumed after a restart or days later.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel
 
@@ -47,6 +47,10 @@ EventKind = Literal[
     "change",
     "edit",
 ]
+
+
+# Events a button can carry; "text" and "voice" come from what the child sends.
+TAP_EVENTS = frozenset(get_args(EventKind)) - {"text", "voice"}
 
 
 @dataclass(frozen=True)

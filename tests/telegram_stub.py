@@ -14,8 +14,10 @@ from aiogram.types import Chat, Message
 
 
 class StubSession(BaseSession):
-    def __init__(self) -> None:
+    def __init__(self, keep: int | None = None) -> None:
+        """`keep`: remember only the last few messages per chat (for long benchmark runs)."""
         super().__init__()
+        self.keep = keep
         self.requests: list[TelegramMethod[Any]] = []
         self._by_chat: dict[int, list[SendMessage]] = {}
         self._all_sent: list[SendMessage] = []
@@ -27,10 +29,15 @@ class StubSession(BaseSession):
         method: TelegramMethod[Any],
         timeout: int | None = None,  # noqa: ASYNC109
     ) -> Any:
-        self.requests.append(method)
+        if self.keep is None:
+            self.requests.append(method)
         if isinstance(method, SendMessage):
-            self._by_chat.setdefault(int(method.chat_id), []).append(method)
-            self._all_sent.append(method)
+            chat = self._by_chat.setdefault(int(method.chat_id), [])
+            chat.append(method)
+            if self.keep is None:
+                self._all_sent.append(method)
+            elif len(chat) > self.keep:
+                del chat[0]
             return Message(
                 message_id=next(self._ids),
                 date=datetime.now(UTC),
@@ -48,8 +55,4 @@ class StubSession(BaseSession):
         return None
 
     def sent(self, chat_id: int | None = None) -> list[SendMessage]:
-        return [
-            r
-            for r in self.requests
-            if isinstance(r, SendMessage) and (chat_id is None or int(r.chat_id) == chat_id)
-        ]
+        return list(self._all_sent if chat_id is None else self._by_chat.get(chat_id, []))
