@@ -135,13 +135,18 @@ class Chat:
             return await self._stale()
         run = await self._active_run()
         if run is None or run.id != run_id:
-            return await self._stale(run)
+            return await self._stale()
         event = Event(action.kind, action.question_id, action.value)  # type: ignore[arg-type]
         return await self._apply(run, event)
 
     async def typed(self, text: str) -> list[Message]:
         """Words the child typed, kept whole whatever was expected."""
         run = await self._active_run()
+        if run is None and not self.child.onboarded:
+            # Kept, but first the child hears who reads their words.
+            messages = await self.begin(self.services.library.onboarding.id)
+            await self._keep(await self._active_run(), text=text)
+            return messages
         if run is None:
             await self.begin(OWN_WORDS)
             run = await self._active_run()
@@ -165,9 +170,14 @@ class Chat:
         run = await self._active_run()
         conversation, state = self._loaded(run) if run else (None, RunState())
         question = conversation.question(state.current or "") if conversation else None
-        if run is None or question is None or question.type != "voice":
-            return [Message(self.tr.gettext("I can only keep a voice note when I ask for one."))]
-        return await self._apply(run, Event("voice", question.id, value=file_id))
+        if run is not None and question is not None and question.type == "voice":
+            return await self._apply(run, Event("voice", question.id, value=file_id))
+        if run is None:
+            await self.begin(OWN_WORDS)
+            run = await self._active_run()
+        await self._keep(run, voice=file_id)
+        note = Message(self.tr.gettext("Thank you. I kept your voice note for your worker."))
+        return [note, *await self._where_we_are()]
 
     async def stop_all(self) -> list[Message]:
         """/stop: end any conversation, keeping what was given, and pause every message."""
@@ -203,8 +213,7 @@ class Chat:
     async def cannot_take(self) -> list[Message]:
         """A sticker, photo, file, place or contact: not kept; show where we are."""
         note = Message(self.tr.gettext("Sorry, I can't take that. Please type, or tap a button."))
-        run = await self._active_run()
-        return [note, *(await self._resume(run) if run else self.menu())]
+        return [note, *await self._where_we_are()]
 
     # -- settings and language ---------------------------------------------------------------
 
@@ -274,14 +283,20 @@ class Chat:
             return self.menu()
         return await self._show(run, conversation, steps)
 
-    async def _stale(self, run: ConversationRun | None = None) -> list[Message]:
-        run = run or await self._active_run()
+    async def _stale(self) -> list[Message]:
         note = Message(
             self.tr.gettext("That button is from an earlier message. Here is where we are.")
         )
-        if run is None:
-            return [note, *self.menu()]
-        return [note, *await self._resume(run)]
+        return [note, *await self._where_we_are()]
+
+    async def _where_we_are(self) -> list[Message]:
+        """The open question, else onboarding for a newcomer, else the menu."""
+        run = await self._active_run()
+        if run is not None:
+            return await self._resume(run)
+        if not self.child.onboarded:
+            return await self.begin(self.services.library.onboarding.id)
+        return self.menu()
 
     async def _apply(self, run: ConversationRun, event: Event) -> list[Message]:
         conversation, state = self._loaded(run)
@@ -376,16 +391,24 @@ class Chat:
                     self.session, run=run, hours=self.services.settings.callback_hours
                 )
 
-    async def _comment(self, run: ConversationRun, text: str) -> list[Message]:
-        """Words typed where a tap was expected: kept with the run so nothing is lost."""
-        conversation, _ = self._loaded(run)
-        if conversation is not None:
-            question = Question(id=COMMENT, type="text", text="")
-            record = Record(question, engine.Given(status="answered", has_text=True), text=text)
+    async def _keep(
+        self, run: ConversationRun | None, *, text: str | None = None, voice: str | None = None
+    ) -> None:
+        """Words or a voice note given where none was asked for: kept with the run."""
+        conversation = self.services.library.get(run.conversation_id) if run else None
+        if run is not None and conversation is not None:
+            # Not a content question: its id cannot clash with one (content ids start a-z).
+            question = Question.model_construct(id=COMMENT, type="text", text="")
+            given = engine.Given(status="answered", has_text=True)
+            record = Record(question, given, text=text, voice_file_id=voice)
             await save_answer(
                 self.session, run=run, conversation=conversation, record=record, locale=self.locale
             )
         await self.session.commit()
+
+    async def _comment(self, run: ConversationRun, text: str) -> list[Message]:
+        """Words typed where a tap was expected: kept with the run so nothing is lost."""
+        await self._keep(run, text=text)
         note = Message(
             self.tr.gettext("Thank you. I saved your words. Please tap a button to go on.")
         )

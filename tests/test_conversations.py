@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from api.runtime import Runtime
-from core.models import Answer, CallbackRequest, ConversationRun, YoungPerson
+from core.models import Answer, CallbackRequest, ConversationRun
 from tests.child import Child
+from tests.stored import stored
 
 
 async def _answers(runtime: Runtime, child: Child) -> dict[str, Answer]:
-    async with runtime.sessionmaker() as session:
-        person = (
-            await session.exec(
-                select(YoungPerson).where(YoungPerson.telegram_chat_id == child.chat_id)
-            )
-        ).one()
-        rows = (
-            await session.exec(
-                select(Answer).where(Answer.young_person_id == person.id).order_by(col(Answer.id))
-            )
-        ).all()
-    return {row.question_id: row for row in rows}
+    return (await stored(runtime, child)).answers
 
 
 async def test_feedback_menu_lists_the_conversations(onboarded: Child) -> None:

@@ -196,3 +196,32 @@ async def test_unknown_command_is_answered_with_help(onboarded: Child) -> None:
     await onboarded.send("/dance")
     assert "I don't know that command" in onboarded.said()
     assert isinstance(onboarded.replies[-1], SendMessage)
+
+
+async def test_a_newcomer_who_types_first_hears_who_reads_and_the_words_are_kept(
+    make_child: Callable[..., Child], runtime: Runtime
+) -> None:
+    child = make_child()
+    await child.send("hello is anyone there")
+    assert "I am sayso" in child.said()
+    assert [a.text for a in await _answers(runtime)] == ["hello is anyone there"]
+
+
+async def test_a_voice_note_nobody_asked_for_is_kept(onboarded: Child, runtime: Runtime) -> None:
+    await onboarded.message(
+        {"voice": {"file_id": "VOICE-9", "file_unique_id": "v9", "duration": 3}}
+    )
+    assert "kept your voice note" in onboarded.said()
+    assert [a.voice_file_id for a in await _answers(runtime)] == ["VOICE-9"]
+
+
+async def test_words_typed_at_the_summary_are_kept(onboarded: Child, runtime: Runtime) -> None:
+    await onboarded.send("/feedback")
+    await onboarded.tap("Did we do what we said?")
+    for _ in range(3):
+        await onboarded.tap("⏭️ Skip")
+    assert "Did I get this right?" in onboarded.said()
+    await onboarded.send("actually it was better than that")
+    assert "I saved your words" in onboarded.said() and "Did I get this right?" in onboarded.said()
+    texts = [a.text for a in await _answers(runtime) if a.text]
+    assert texts == ["actually it was better than that"]

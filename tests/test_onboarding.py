@@ -7,16 +7,9 @@ from collections.abc import Callable
 from sqlmodel import select
 
 from api.runtime import Runtime
-from core.models import Preferences, TrustedContact, YoungPerson
+from core.models import TrustedContact
 from tests.child import Child
-
-
-async def _child_row(runtime: Runtime, chat_id: int) -> YoungPerson:
-    async with runtime.sessionmaker() as session:
-        row = (
-            await session.exec(select(YoungPerson).where(YoungPerson.telegram_chat_id == chat_id))
-        ).one()
-        return row
+from tests.stored import stored
 
 
 async def test_start_says_hello_and_who_reads_answers(make_child: Callable[..., Child]) -> None:
@@ -48,18 +41,8 @@ async def test_onboarding_records_preferences_for_a_scheduler(
     await child.tap("Someone in my family")
     await child.tap("👍 Yes")
     assert "All done" in child.said()
-    async with runtime.sessionmaker() as session:
-        person = (
-            await session.exec(
-                select(YoungPerson).where(YoungPerson.telegram_chat_id == child.chat_id)
-            )
-        ).one()
-        prefs = await session.get(Preferences, person.id)
-        contacts = (
-            await session.exec(
-                select(TrustedContact).where(TrustedContact.young_person_id == person.id)
-            )
-        ).all()
+    record = await stored(runtime, child)
+    person, prefs, contacts = record.person, record.prefs, record.contacts
     assert person.onboarded and person.reading_mode == "easy" and person.locale == "en"
     assert prefs is not None
     assert prefs.advance_notice_days == 3

@@ -7,18 +7,12 @@ from sqlmodel import select
 from api.runtime import Runtime
 from core.models import Preferences, TrustedContact, YoungPerson
 from tests.child import Child
+from tests.stored import stored
 
 
 async def _person(runtime: Runtime, child: Child) -> tuple[YoungPerson, Preferences]:
-    async with runtime.sessionmaker() as session:
-        person = (
-            await session.exec(
-                select(YoungPerson).where(YoungPerson.telegram_chat_id == child.chat_id)
-            )
-        ).one()
-        prefs = await session.get(Preferences, person.id)
-        assert prefs is not None
-        return person, prefs
+    record = await stored(runtime, child)
+    return record.person, record.prefs
 
 
 async def test_settings_show_current_choices_and_change_one(
