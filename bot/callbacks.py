@@ -1,11 +1,15 @@
-"""Button meanings packed into Telegram's 64-byte callback data, with the run they belong to."""
+"""Button meanings packed into Telegram's 64-byte callback data, with the run they belong to.
+
+Format: t:<run>:<kind code>:<question id>:<value>. Content ids are [a-z0-9_], so ':' never
+appears inside a part. Plain string formatting: a keyboard has up to a dozen buttons per reply.
+"""
 
 from __future__ import annotations
 
-from aiogram.filters.callback_data import CallbackData
-
 from core.render import Action
 
+PREFIX = "t"
+MAX_BYTES = 64
 # Short codes keep the longest possible button (24-character ids) under 64 bytes.
 CODES = {
     "choose": "c",
@@ -26,26 +30,19 @@ CODES = {
 KINDS = {code: kind for kind, code in CODES.items()}
 
 
-class Tap(CallbackData, prefix="t"):
-    run: int
-    k: str
-    q: str = ""
-    v: str = ""
-
-
 def pack(action: Action, run: int | None) -> str:
-    return Tap(
-        run=run or 0, k=CODES[action.kind], q=action.question_id or "", v=action.value or ""
-    ).pack()
+    data = (
+        f"{PREFIX}:{run or 0}:{CODES[action.kind]}:{action.question_id or ''}:{action.value or ''}"
+    )
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+    return data
 
 
 def unpack(data: str | None) -> tuple[int | None, Action] | None:
     """The run and action behind a tap, or None for data this version does not understand."""
-    try:
-        tap = Tap.unpack(data or "")
-    except (ValueError, TypeError):
+    parts = (data or "").split(":")
+    if len(parts) != 5 or parts[0] != PREFIX or not parts[1].isdigit() or parts[2] not in KINDS:
         return None
-    kind = KINDS.get(tap.k)
-    if kind is None:
-        return None
-    return tap.run or None, Action(kind, tap.q or None, tap.v or None)
+    run, code, question, value = int(parts[1]), parts[2], parts[3], parts[4]
+    return run or None, Action(KINDS[code], question or None, value or None)

@@ -25,7 +25,7 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 class SessionMiddleware(BaseMiddleware):
     """Opens the update's DB session and records its id in the same transaction as its work,
-    so a retried or doubled update is dropped, and a failed one can be retried."""
+    so a retried or doubled update is dropped, and one that failed can be tried again."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
@@ -33,15 +33,18 @@ class SessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         async with self.sessionmaker() as session:
+            # Written with the update's first write and committed before any reply (bot.send).
             session.add(ProcessedUpdate(update_id=event.update_id))
+            data["session"] = session
             try:
-                await session.flush()
+                result = await handler(event, data)
+                await session.commit()
             except IntegrityError:
+                await session.rollback()
+                if await session.get(ProcessedUpdate, event.update_id) is None:
+                    raise
                 log.info("update %s already processed; dropped", event.update_id)
                 return UNHANDLED
-            data["session"] = session
-            result = await handler(event, data)
-            await session.commit()
             return result
 
 

@@ -6,6 +6,7 @@ from aiogram import Bot
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import pack
+from core.chat import Chat
 from core.render import Message
 
 TELEGRAM_LIMIT = 4096
@@ -35,7 +36,12 @@ def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     return [*pieces, text] if text else pieces
 
 
-async def show(bot: Bot, chat_id: int, messages: list[Message]) -> None:
+async def show(bot: Bot, chat: Chat, messages: list[Message]) -> None:
+    """Store first, then speak: the update's transaction, with its update id, commits before
+    any reply goes out, so a doubled update is caught before it can answer twice."""
+    await chat.session.commit()
+    chat_id = chat.child.telegram_chat_id
+    assert chat_id is not None
     for message in messages:
         parts = split_text(message.text) or [" "]
         for part in parts[:-1]:

@@ -18,6 +18,9 @@ async def find_or_create_child(session: AsyncSession, *, chat_id: int) -> YoungP
     child = await child_by_chat(session, chat_id=chat_id)
     if child is not None:
         return child
+    # Anything already pending (such as the update's id) is written outside the savepoint, so
+    # its own conflicts are not mistaken for a simultaneous creation of this child.
+    await session.flush()
     child = YoungPerson(telegram_chat_id=chat_id)
     try:
         async with session.begin_nested():

@@ -225,3 +225,21 @@ async def test_words_typed_at_the_summary_are_kept(onboarded: Child, runtime: Ru
     assert "I saved your words" in onboarded.said() and "Did I get this right?" in onboarded.said()
     texts = [a.text for a in await _answers(runtime) if a.text]
     assert texts == ["actually it was better than that"]
+
+
+async def test_a_newcomers_first_update_twice_at_once_is_processed_once(
+    make_child: Callable[..., Child], runtime: Runtime
+) -> None:
+    child = make_child()
+    body = {
+        "message": {
+            "message_id": 1,
+            "date": 1700000000,
+            "text": "/start",
+            "chat": {"id": child.chat_id, "type": "private"},
+            "from": child._user(),
+        }
+    }
+    update_id = next_update_id()
+    await asyncio.gather(*(child.feed(body, update_id=update_id) for _ in range(3)))
+    assert len([m for m in child.stub.sent(child.chat_id) if "I am sayso" in m.text]) == 1

@@ -16,39 +16,39 @@ def build() -> Router:
 
     @router.message(CommandStart())
     async def start(message: Message, command: CommandObject, chat: Chat, bot: Bot) -> None:
-        await show(bot, message.chat.id, await chat.start(command.args))
+        await show(bot, chat, await chat.start(command.args))
 
     @router.message(Command("help"))
     async def help_(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, message.chat.id, chat.help())
+        await show(bot, chat, chat.help())
 
     @router.message(Command("feedback"))
     async def feedback(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, message.chat.id, chat.menu())
+        await show(bot, chat, chat.menu())
 
     @router.message(Command("talk"))
     async def talk(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, message.chat.id, await chat.begin("talk"))
+        await show(bot, chat, await chat.begin("talk"))
 
     @router.message(Command("settings"))
     async def settings(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, message.chat.id, await chat.settings_menu())
+        await show(bot, chat, await chat.settings_menu())
 
     @router.message(Command("language"))
     async def language(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, message.chat.id, chat.language_menu())
+        await show(bot, chat, chat.language_menu())
 
     @router.message(Command("privacy"))
     async def privacy(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, message.chat.id, chat.privacy())
+        await show(bot, chat, chat.privacy())
 
     @router.message(Command("stop"))
     async def stop(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, message.chat.id, await chat.stop_all())
+        await show(bot, chat, await chat.stop_all())
 
     @router.message(F.text.regexp(r"^/\w"))
     async def unknown_command(message: Message, chat: Chat, bot: Bot) -> None:
         note = Say(chat.tr.gettext("Sorry, I don't know that command."))
-        await show(bot, message.chat.id, [note, *chat.help()])
+        await show(bot, chat, [note, *chat.help()])
 
     return router

@@ -25,21 +25,21 @@ def build() -> Router:
         await query.answer()
         if chat.locale != before:
             await register_chat_commands(bot, chat.child.telegram_chat_id or 0, chat.tr)
-        await show(bot, chat.child.telegram_chat_id or 0, messages)
+        await show(bot, chat, messages)
 
     @router.message(F.text)
     async def typed(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, message.chat.id, await chat.typed(message.text or ""))
+        await show(bot, chat, await chat.typed(message.text or ""))
 
     @router.message(F.voice)
     async def voice(message: Message, chat: Chat, bot: Bot) -> None:
         assert message.voice is not None
-        await show(bot, message.chat.id, await chat.voice(message.voice.file_id))
+        await show(bot, chat, await chat.voice(message.voice.file_id))
 
     @router.message(F.caption)
     async def captioned(message: Message, chat: Chat, bot: Bot) -> None:
         """A photo or file with words: the file is not kept, the words are."""
         note = Say(chat.tr.gettext("I can't keep photos or files, but I saved your words."))
-        await show(bot, message.chat.id, [note, *await chat.typed(message.caption or "")])
+        await show(bot, chat, [note, *await chat.typed(message.caption or "")])
 
     return router

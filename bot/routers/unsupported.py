@@ -14,7 +14,7 @@ def build() -> Router:
 
     @router.message()
     async def anything_else(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, message.chat.id, await chat.cannot_take())
+        await show(bot, chat, await chat.cannot_take())
 
     @router.edited_message()
     async def edited(message: Message) -> None:
