@@ -24,18 +24,13 @@ from core.config import Settings
 from core.content import Conversation, Library, Question
 from core.engine import TAP_EVENTS, Event, Finished, Record, Review, RunState, Step
 from core.i18n import Translator, native_name, pick_locale
-from core.models import (
-    ConversationRun,
-    YoungPerson,
-    utcnow,
-)
+from core.models import ConversationRun, YoungPerson, utcnow
 from core.names import clean_name
 from core.render import Action, Button, Message, View
 from core.settings_flow import apply_setting, remove_trusted_contact, settings_message
 
 OWN_WORDS = "in_my_own_words"
 COMMENT = "_comment"
-ENGINE_ACTIONS = TAP_EVENTS
 
 
 @dataclass(frozen=True)
@@ -131,7 +126,7 @@ class Chat:
             return await self.remove_trusted(action.value)
         if action.kind == "settings_done":
             return [Message(self.tr.gettext("✅ Your settings are saved.")), *self.menu()]
-        if action.kind not in ENGINE_ACTIONS:
+        if action.kind not in TAP_EVENTS:
             return await self._stale()
         run = await self._active_run()
         if run is None or run.id != run_id:
@@ -172,8 +167,10 @@ class Chat:
         question = conversation.question(state.current or "") if conversation else None
         if run is not None and question is not None and question.type == "voice":
             return await self._apply(run, Event("voice", question.id, value=file_id))
-        if run is None:
-            await self.begin(OWN_WORDS)
+        if run is None:  # a newcomer starts with onboarding, as with typed words
+            await self.begin(
+                OWN_WORDS if self.child.onboarded else self.services.library.onboarding.id
+            )
             run = await self._active_run()
         await self._keep(run, voice=file_id)
         note = Message(self.tr.gettext("Thank you. I kept your voice note for your worker."))
