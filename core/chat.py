@@ -176,6 +176,19 @@ class Chat:
         note = Message(self.tr.gettext("Thank you. I kept your voice note for your worker."))
         return [note, *await self._where_we_are()]
 
+    async def edited(self, text: str) -> list[Message]:
+        """A child changed a message they sent: the new words are kept beside the old ones."""
+        run = await self._active_run()
+        if run is None:
+            await self.begin(
+                OWN_WORDS if self.child.onboarded else self.services.library.onboarding.id
+            )
+            run = await self._active_run()
+        await self._keep(run, text=text)
+        return [
+            Message(self.tr.gettext("I saw that you changed your message. I saved the new words."))
+        ]
+
     async def stop_all(self) -> list[Message]:
         """/stop: end any conversation, keeping what was given, and pause every message."""
         await self._leave_active_run(status="stopped")

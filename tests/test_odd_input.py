@@ -243,3 +243,23 @@ async def test_a_newcomers_first_update_twice_at_once_is_processed_once(
     update_id = next_update_id()
     await asyncio.gather(*(child.feed(body, update_id=update_id) for _ in range(3)))
     assert len([m for m in child.stub.sent(child.chat_id) if "I am sayso" in m.text]) == 1
+
+
+async def test_an_edited_message_keeps_the_new_words_too(
+    onboarded: Child, runtime: Runtime
+) -> None:
+    await onboarded.send("/feedback")
+    await onboarded.tap("Something else")
+    await onboarded.send("my carer is nice")
+    edit = {
+        "message_id": 9,
+        "date": 1700000000,
+        "edit_date": 1700000100,
+        "text": "my carer is really nice",
+        "chat": {"id": onboarded.chat_id, "type": "private"},
+        "from": onboarded._user(),
+    }
+    await onboarded.feed({"edited_message": edit})
+    assert "I saved the new words" in onboarded.said()
+    texts = sorted(a.text for a in await _answers(runtime))
+    assert texts == ["my carer is nice", "my carer is really nice"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.types import Message
 
 from bot.send import show
@@ -16,8 +16,9 @@ def build() -> Router:
     async def anything_else(message: Message, chat: Chat, bot: Bot) -> None:
         await show(bot, chat, await chat.cannot_take())
 
-    @router.edited_message()
-    async def edited(message: Message) -> None:
-        """The first version was already kept; screening of edits comes with safeguarding."""
+    @router.edited_message(F.text | F.caption)
+    async def edited(message: Message, chat: Chat, bot: Bot) -> None:
+        """The first version was kept when it came; the new words are kept too."""
+        await show(bot, chat, await chat.edited(message.text or message.caption or ""))
 
     return router
