@@ -263,3 +263,50 @@ async def test_an_edited_message_keeps_the_new_words_too(
     assert "I saved the new words" in onboarded.said()
     texts = sorted(a.text for a in await _answers(runtime))
     assert texts == ["my carer is nice", "my carer is really nice"]
+
+
+async def test_other_update_shapes_are_taken_quietly(onboarded: Child) -> None:
+    user = onboarded._user()
+    chat = {"id": onboarded.chat_id, "type": "private"}
+    shapes = [
+        {
+            "my_chat_member": {
+                "chat": chat,
+                "from": user,
+                "date": 1700000000,
+                "old_chat_member": {
+                    "status": "member",
+                    "user": {"id": 1, "is_bot": True, "first_name": "b"},
+                },
+                "new_chat_member": {
+                    "status": "kicked",
+                    "until_date": 0,
+                    "user": {"id": 1, "is_bot": True, "first_name": "b"},
+                },
+            }
+        },
+        {"inline_query": {"id": "i", "from": user, "query": "hi", "offset": ""}},
+        {
+            "message_reaction": {
+                "chat": chat,
+                "message_id": 3,
+                "date": 1700000000,
+                "user": user,
+                "old_reaction": [],
+                "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+            }
+        },
+        {
+            "callback_query": {
+                "id": "c",
+                "from": user,
+                "chat_instance": "x",
+                "inline_message_id": "im",
+                "data": "t:0:m::how_are_we_doing",
+            }
+        },
+    ]
+    for body in shapes[:3]:
+        assert await onboarded.feed(body) == []
+    await onboarded.feed(shapes[3])  # a tap with no message attached still reaches the child
+    assert "How are we doing?" in onboarded.said() or "These questions" in onboarded.said()
