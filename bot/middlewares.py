@@ -62,9 +62,9 @@ class ChildMiddleware(BaseMiddleware):
             # A tap on a message too old to be attached: in a private chat, chat id = user id.
             chat_id = user.id
         if chat_id is not None:
-            child = await find_or_create_child(data["session"], chat_id=chat_id)
+            child, run = await find_or_create_child(data["session"], chat_id=chat_id)
             hint = user.language_code if user else None
-            data["chat"] = Chat(self.services, data["session"], child, hint=hint)
+            data["chat"] = Chat(self.services, data["session"], child, hint=hint, run=run)
         return await handler(event, data)
 
 

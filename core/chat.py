@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import engine, render
@@ -20,6 +19,7 @@ from core.answers import (
     request_callback,
     save_answer,
 )
+from core.children import active_run
 from core.config import Settings
 from core.content import Conversation, Library, Question
 from core.engine import TAP_EVENTS, Event, Finished, Record, Review, RunState, Step
@@ -46,11 +46,22 @@ class Services:
         return tuple((code, native_name(code)) for code in self.locales)
 
 
+_UNKNOWN = object()
+
+
 class Chat:
     def __init__(
-        self, services: Services, session: AsyncSession, child: YoungPerson, *, hint: str | None
+        self,
+        services: Services,
+        session: AsyncSession,
+        child: YoungPerson,
+        *,
+        hint: str | None,
+        run: ConversationRun | object | None = _UNKNOWN,
     ) -> None:
+        """`run`: the child's active run when the caller already loaded it with the child."""
         self.services, self.session, self.child, self.hint = services, session, child, hint
+        self._run = run
 
     @property
     def locale(self) -> str:
@@ -110,6 +121,7 @@ class Chat:
         )
         self.session.add(run)
         await self.session.flush()
+        self._run = run
         messages = await self._after(run, conversation, outcome)
         await self.session.commit()
         return messages
@@ -263,15 +275,10 @@ class Chat:
         return self.services.library.get(run.conversation_id), RunState.model_validate(run.state)
 
     async def _active_run(self) -> ConversationRun | None:
-        result = await self.session.exec(
-            select(ConversationRun)
-            .where(
-                ConversationRun.young_person_id == self.child.id, ConversationRun.status == "active"
-            )
-            .order_by(col(ConversationRun.id).desc())
-            .with_for_update()
-        )
-        return result.first()
+        if self._run is _UNKNOWN:
+            self._run = await active_run(self.session, self.child)
+        run = self._run
+        return run if isinstance(run, ConversationRun) and run.status == "active" else None
 
     async def _leave_active_run(self, status: str = "left") -> None:
         run = await self._active_run()

@@ -6,18 +6,45 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import Preferences, TrustedContact, YoungPerson
+from core.models import ConversationRun, Preferences, TrustedContact, YoungPerson
 
 
-async def child_by_chat(session: AsyncSession, *, chat_id: int) -> YoungPerson | None:
-    result = await session.exec(select(YoungPerson).where(YoungPerson.telegram_chat_id == chat_id))
+async def child_with_run(
+    session: AsyncSession, *, chat_id: int
+) -> tuple[YoungPerson | None, ConversationRun | None]:
+    """The child and their active run in one query. The child's row is locked (PostgreSQL) so
+    one child's updates run one at a time even across processes."""
+    active = (ConversationRun.young_person_id == YoungPerson.id) & (
+        ConversationRun.status == "active"
+    )
+    result = await session.exec(
+        select(YoungPerson, ConversationRun)
+        .outerjoin(ConversationRun, active)
+        .where(YoungPerson.telegram_chat_id == chat_id)
+        .order_by(col(ConversationRun.id).desc())
+        .limit(1)
+        .with_for_update(of=YoungPerson)
+    )
+    row = result.first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+async def active_run(session: AsyncSession, child: YoungPerson) -> ConversationRun | None:
+    result = await session.exec(
+        select(ConversationRun)
+        .where(ConversationRun.young_person_id == child.id, ConversationRun.status == "active")
+        .order_by(col(ConversationRun.id).desc())
+    )
     return result.first()
 
 
-async def find_or_create_child(session: AsyncSession, *, chat_id: int) -> YoungPerson:
-    child = await child_by_chat(session, chat_id=chat_id)
+async def find_or_create_child(
+    session: AsyncSession, *, chat_id: int
+) -> tuple[YoungPerson, ConversationRun | None]:
+    """The child behind a chat (created on first contact) and their active run, if any."""
+    child, run = await child_with_run(session, chat_id=chat_id)
     if child is not None:
-        return child
+        return child, run
     # Anything already pending (such as the update's id) is written outside the savepoint, so
     # its own conflicts are not mistaken for a simultaneous creation of this child.
     await session.flush()
@@ -27,11 +54,11 @@ async def find_or_create_child(session: AsyncSession, *, chat_id: int) -> YoungP
             session.add(child)
             await session.flush()
     except IntegrityError:  # created by a simultaneous update from the same chat
-        found = await child_by_chat(session, chat_id=chat_id)
+        found, run = await child_with_run(session, chat_id=chat_id)
         assert found is not None
-        return found
+        return found, run
     session.add(Preferences(young_person_id=child.id))
-    return child
+    return child, None
 
 
 async def preferences_of(session: AsyncSession, child: YoungPerson) -> Preferences:
