@@ -11,13 +11,16 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import CallbackQuery, TelegramObject, Update, User
 from aiogram.types import Chat as TgChat
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.chat import Chat, Services
 from core.children import find_or_create_child
-from core.models import ProcessedUpdate
+from core.models import ProcessedUpdate, utcnow
+
+PROCESSED = ProcessedUpdate.__table__
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -33,10 +36,13 @@ class SessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         async with self.sessionmaker() as session:
-            # Written with the update's first write and committed before any reply (bot.send).
-            session.add(ProcessedUpdate(update_id=event.update_id))
             data["session"] = session
             try:
+                # First in the transaction, committed before any reply goes out (bot.send).
+                # A doubled update fails here (PostgreSQL waits for the first to finish).
+                await session.exec(
+                    insert(PROCESSED).values(update_id=event.update_id, received_at=utcnow())
+                )
                 result = await handler(event, data)
                 await session.commit()
             except IntegrityError:

@@ -45,8 +45,8 @@ async def find_or_create_child(
     child, run = await child_with_run(session, chat_id=chat_id)
     if child is not None:
         return child, run
-    # Anything already pending (such as the update's id) is written outside the savepoint, so
-    # its own conflicts are not mistaken for a simultaneous creation of this child.
+    # Anything already pending is written outside the savepoint, so its own conflicts are never
+    # mistaken for a simultaneous creation of this child.
     await session.flush()
     child = YoungPerson(telegram_chat_id=chat_id)
     try:
