@@ -173,23 +173,20 @@ def baseline_app(database_url: str) -> tuple[FastAPI, Any]:
     engine = create_engine(database_url)
     dp = Dispatcher()
 
-    @dp.message()
-    async def echo(message: Message) -> None:
+    async def echo(chat_id: int, body: str) -> None:
         async with engine.begin() as connection:
             await connection.execute(
-                text("INSERT INTO echo (chat_id, body) VALUES (:c, :b)"),
-                {"c": message.chat.id, "b": message.text or ""},
+                text("INSERT INTO echo (chat_id, body) VALUES (:c, :b)"), {"c": chat_id, "b": body}
             )
-        await message.answer(message.text or "…")
+        await bot.send_message(chat_id, body or "…")
+
+    @dp.message()
+    async def on_message(message: Message) -> None:
+        await echo(message.chat.id, message.text or "")
 
     @dp.callback_query()
-    async def tap(query: Any) -> None:
-        async with engine.begin() as connection:
-            await connection.execute(
-                text("INSERT INTO echo (chat_id, body) VALUES (:c, :b)"),
-                {"c": query.from_user.id, "b": query.data or ""},
-            )
-        await bot.send_message(query.from_user.id, query.data or "…")
+    async def on_tap(query: Any) -> None:
+        await echo(query.from_user.id, query.data or "")
 
     app = FastAPI()
 

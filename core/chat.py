@@ -148,16 +148,12 @@ class Chat:
 
     async def typed(self, text: str) -> list[Message]:
         """Words the child typed, kept whole whatever was expected."""
-        run = await self._active_run()
-        if run is None and not self.child.onboarded:
+        newcomer = not self.child.onboarded
+        run, opening = await self._open_run()
+        if opening and newcomer:
             # Kept, but first the child hears who reads their words.
-            messages = await self.begin(self.services.library.onboarding.id)
-            await self._keep(await self._active_run(), text=text)
-            return messages
-        if run is None:
-            await self.begin(OWN_WORDS)
-            run = await self._active_run()
-            assert run is not None
+            await self._keep(run, text=text)
+            return opening
         conversation, state = self._loaded(run)
         question = conversation.question(state.current or "") if conversation else None
         if conversation is None or state.phase != "asking" or question is None:
@@ -179,23 +175,14 @@ class Chat:
         question = conversation.question(state.current or "") if conversation else None
         if run is not None and question is not None and question.type == "voice":
             return await self._apply(run, Event("voice", question.id, value=file_id))
-        if run is None:  # a newcomer starts with onboarding, as with typed words
-            await self.begin(
-                OWN_WORDS if self.child.onboarded else self.services.library.onboarding.id
-            )
-            run = await self._active_run()
+        run, _ = await self._open_run()
         await self._keep(run, voice=file_id)
         note = Message(self.tr.gettext("Thank you. I kept your voice note for your worker."))
         return [note, *await self._where_we_are()]
 
     async def edited(self, text: str) -> list[Message]:
         """A child changed a message they sent: the new words are kept beside the old ones."""
-        run = await self._active_run()
-        if run is None:
-            await self.begin(
-                OWN_WORDS if self.child.onboarded else self.services.library.onboarding.id
-            )
-            run = await self._active_run()
+        run, _ = await self._open_run()
         await self._keep(run, text=text)
         return [
             Message(self.tr.gettext("I saw that you changed your message. I saved the new words."))
@@ -279,6 +266,18 @@ class Chat:
             self._run = await active_run(self.session, self.child)
         run = self._run
         return run if isinstance(run, ConversationRun) and run.status == "active" else None
+
+    async def _open_run(self) -> tuple[ConversationRun, list[Message]]:
+        """The active run, else a new one to keep unasked words in: onboarding for a newcomer,
+        "Something else" otherwise. Also returns what starting it would show."""
+        run = await self._active_run()
+        if run is not None:
+            return run, []
+        first = OWN_WORDS if self.child.onboarded else self.services.library.onboarding.id
+        opening = await self.begin(first)
+        run = await self._active_run()
+        assert run is not None
+        return run, opening
 
     async def _leave_active_run(self, status: str = "left") -> None:
         run = await self._active_run()
