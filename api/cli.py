@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from api.app import create_app
-from api.runtime import Runtime, build_runtime
+from api.runtime import Runtime, build_runtime, settle_memory
 from api.telegram import start_bot
 from core.config import Settings
 from core.content import ContentError, load_library
@@ -32,6 +32,7 @@ async def serve(settings: Settings) -> None:
     runtime = await build_runtime(settings)
     app = create_app(runtime)
     app.router.lifespan_context = _lifespan(runtime)
+    settle_memory()
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
     await uvicorn.Server(config).serve()
 

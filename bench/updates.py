@@ -29,7 +29,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
-from api.runtime import Runtime, build_runtime
+from api.runtime import Runtime, build_runtime, settle_memory
 from core.config import Settings
 from core.db import create_engine
 from tests.telegram_stub import StubSession
@@ -253,6 +253,7 @@ async def main() -> None:
             text("CREATE TABLE IF NOT EXISTS echo (chat_id BIGINT, body TEXT)")
         )
     ours_app, base_timed = Timed(create_app(runtime)), Timed(base_app)
+    settle_memory()  # as `sayso serve` does
     ours_rates, base_rates, chat_base = [], [], 10_000
     total = args.children * args.per_child
     async with _client(ours_app) as ours, _client(base_timed) as base:
