@@ -1,43 +1,14 @@
-"""Database tables. Minimum data: a child is a row id, a Telegram chat id and their choices."""
+"""The child's tables. Minimum data: a row id, a chat id, their choices and what they said."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Text, UniqueConstraint
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, BigInteger, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC on every backend (SQLite hands back naive values otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def when(*, index: bool = False, nullable: bool = False) -> Any:
-    """A UTC timestamp column, set to now by default unless nullable."""
-    if nullable:
-        return Field(default=None, sa_type=UTCDateTime, index=index, nullable=True)
-    return Field(default_factory=utcnow, sa_type=UTCDateTime, index=index, nullable=False)
+from core.models.base import UTCDateTime, when
 
 
 class YoungPerson(SQLModel, table=True):
@@ -51,6 +22,14 @@ class YoungPerson(SQLModel, table=True):
     reading_mode: str = Field(default="standard", max_length=12)
     onboarded: bool = False
     paused: bool = False
+    # Chosen by the worker at enrolment: a first name or initials, never a full name.
+    display_name: str | None = Field(default=None, max_length=40)
+    age_band: str | None = Field(default=None, max_length=8)
+    # None: a self-referral waiting for an admin to allocate a worker.
+    worker_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    channel: str = Field(default="telegram", max_length=12)
+    # Set when Telegram refuses delivery (blocked, deactivated); cleared when they come back.
+    unreachable_at: datetime | None = when(nullable=True)
     created_at: datetime = when()
 
 
@@ -137,6 +116,8 @@ class CallbackRequest(SQLModel, table=True):
     status: str = Field(default="open", max_length=12, index=True)
     created_at: datetime = when()
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    closed_at: datetime | None = when(nullable=True)
+    closed_by: int | None = Field(default=None, foreign_key="staff.id")
 
 
 class ProcessedUpdate(SQLModel, table=True):

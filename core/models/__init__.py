@@ -1,0 +1,40 @@
+"""Every table, importable from one place."""
+
+from core.models.base import UTCDateTime, utcnow, when
+from core.models.children import (
+    Answer,
+    CallbackRequest,
+    ConversationRun,
+    Preferences,
+    ProcessedUpdate,
+    TrustedContact,
+    YoungPerson,
+)
+from core.models.contact import CheckIn, EnrolmentToken, OutboxMessage
+from core.models.exports import ExportJob
+from core.models.replies import Reply, ReplyRecipient, ReplyText
+from core.models.staff import AuditEntry, Staff, StaffNotice, StaffToken
+
+__all__ = [
+    "Answer",
+    "AuditEntry",
+    "CallbackRequest",
+    "CheckIn",
+    "ConversationRun",
+    "EnrolmentToken",
+    "ExportJob",
+    "OutboxMessage",
+    "Preferences",
+    "ProcessedUpdate",
+    "Reply",
+    "ReplyRecipient",
+    "ReplyText",
+    "Staff",
+    "StaffNotice",
+    "StaffToken",
+    "TrustedContact",
+    "UTCDateTime",
+    "YoungPerson",
+    "utcnow",
+    "when",
+]

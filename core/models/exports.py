@@ -1,0 +1,31 @@
+"""Exports that run in the background, with progress, and a file to download when done."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Text
+from sqlmodel import Field, SQLModel
+
+from core.models.base import when
+
+
+class ExportJob(SQLModel, table=True):
+    __tablename__ = "export_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    # csv / xlsx / jsonl
+    format: str = Field(max_length=8)
+    filters: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    include_text: bool = False
+    reason: str = Field(sa_type=Text)
+    # queued / running / done / failed
+    status: str = Field(default="queued", max_length=12)
+    rows_done: int = 0
+    rows_total: int | None = None
+    path: str | None = Field(default=None, max_length=400)
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = when()
+    finished_at: datetime | None = when(nullable=True)
