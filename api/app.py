@@ -1,4 +1,4 @@
-"""The FastAPI application: health, the Telegram webhook, and (later) the admin API."""
+"""The FastAPI application: health, the Telegram webhook and the admin API."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from api import webhook
+from api.access import PUBLIC
+from api.routes import audit, auth, children, staff
 from api.runtime import Runtime
 
 
@@ -24,7 +26,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
 
-    @app.get("/health", tags=["service"])
+    @app.get("/health", tags=["service"], dependencies=[PUBLIC])
     async def health() -> Health:
         """Whether the service is up, and what it runs with."""
         return Health(
@@ -35,4 +37,6 @@ def create_app(runtime: Runtime) -> FastAPI:
         )
 
     app.include_router(webhook.build(runtime))
+    for module in (auth, staff, children, audit):
+        app.include_router(module.router)
     return app

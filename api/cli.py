@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import getpass
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
 
@@ -20,6 +22,7 @@ from api.telegram import start_bot
 from core.config import Settings
 from core.content import ContentError, load_library
 from core.housekeeping import prune_processed_updates
+from core.staff import StaffError, create_staff
 
 log = logging.getLogger("sayso")
 
@@ -66,12 +69,36 @@ async def migrate_only(settings: Settings) -> None:
     await runtime.close()
 
 
+async def create_admin(settings: Settings, *, email: str, name: str, password: str) -> None:
+    runtime = await build_runtime(settings)
+    try:
+        async with runtime.sessionmaker() as session:
+            await create_staff(session, email=email, name=name, role="admin", password=password)
+            await session.commit()
+    finally:
+        await runtime.close()
+
+
+def _password() -> str:
+    """From SAYSO_ADMIN_PASSWORD (for scripts), else asked for twice without echo."""
+    given = os.environ.get("SAYSO_ADMIN_PASSWORD")
+    if given:
+        return given
+    first = getpass.getpass("Password (at least 12 characters): ")
+    if first != getpass.getpass("The same password again: "):
+        raise StaffError("the two passwords are different")
+    return first
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sayso", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the API, the bot and the scheduler in one process")
     commands.add_parser("migrate", help="create or upgrade the database schema")
     commands.add_parser("check-content", help="validate content/*.yaml and exit")
+    admin = commands.add_parser("create-admin", help="create an admin account (the first one)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -83,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"content is valid: {len(library.conversations)} conversations")
         elif args.command == "migrate":
             asyncio.run(migrate_only(settings))
+        elif args.command == "create-admin":
+            password = _password()
+            asyncio.run(create_admin(settings, email=args.email, name=args.name, password=password))
+            print(f"admin {args.email} created; sign in with POST /auth/token")
         else:
             asyncio.run(serve(settings))
     except ContentError as error:
@@ -95,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         for problem in error.errors():
             name = "SAYSO_" + "_".join(str(p) for p in problem["loc"]).upper()
             print(f"  {name}: {problem['msg']}", file=sys.stderr)
+        return 2
+    except StaffError as error:
+        print(f"sayso: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     content_dir: Path = ROOT / "content"
     locales_dir: Path = ROOT / "locales"
     log_level: str = "INFO"
+    # Staff sign-in: how long a bearer token lasts, and how many tries a minute per email.
+    token_minutes: int = 60
+    login_attempts_per_minute: int = 5
 
     @field_validator("telegram_token", "webhook_secret", mode="before")
     @classmethod

@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -15,6 +16,7 @@ from api.runtime import Runtime, build_runtime
 from core.config import ROOT, Settings
 from core.i18n import compile_catalogues
 from tests.child import Child
+from tests.staff import add_staff, api_client, sign_in
 from tests.telegram_stub import StubSession
 
 POSTGRES_URL = os.environ.get(
@@ -98,3 +100,20 @@ async def onboarded(make_child: Callable[..., Child]) -> Child:
         else:
             await child.tap("⏭️ Skip")
     return child
+
+
+@pytest.fixture
+async def admin(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """An admin, signed in, talking to the admin API."""
+    await add_staff(runtime, "ada@council.example", role="admin")
+    async with api_client(runtime, await sign_in(runtime, "ada@council.example")) as client:
+        yield client
+
+
+@pytest.fixture
+async def worker(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """A worker, signed in; `worker.staff_id` is their account id."""
+    staff_id = await add_staff(runtime, "sam@council.example")
+    async with api_client(runtime, await sign_in(runtime, "sam@council.example")) as client:
+        client.staff_id = staff_id  # type: ignore[attr-defined]
+        yield client

@@ -1,0 +1,86 @@
+"""Who may call each route. Every route declares it with one of these dependencies; a test
+fails for a route that declares none.
+
+    caller: AdminDep      admins only
+    caller: StaffDep      admins and workers (workers see only the children allocated to them)
+    dependencies=[PUBLIC] anyone (sign-in, health); the Telegram webhook checks its own secret
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.deps import SessionDep
+from core.models import Staff, YoungPerson
+from core.staff import staff_for_token
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
+
+
+@dataclass(frozen=True)
+class Caller:
+    staff: Staff
+
+    @property
+    def id(self) -> int:
+        assert self.staff.id is not None
+        return self.staff.id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.staff.role == "admin"
+
+
+class Access:
+    """Base of every access declaration; the route test looks for an instance of it."""
+
+
+class Public(Access):
+    async def __call__(self) -> None:
+        return None
+
+
+class Roles(Access):
+    def __init__(self, *roles: str) -> None:
+        self.roles = roles
+
+    async def __call__(
+        self,
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Caller:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'")
+        staff = await staff_for_token(session, credentials.credentials)
+        if staff is None:
+            raise HTTPException(
+                401, "This token is not valid: it has expired or the account is off"
+            )
+        if staff.role not in self.roles:
+            raise HTTPException(403, "Only an admin can do this")
+        return Caller(staff)
+
+
+PUBLIC = Depends(Public())
+AdminDep = Annotated[Caller, Depends(Roles("admin"))]
+StaffDep = Annotated[Caller, Depends(Roles("admin", "worker"))]
+
+NOT_FOUND = "No such child"
+
+
+async def visible_child(session: AsyncSession, caller: Caller, child_id: int) -> YoungPerson:
+    """The child, if this caller may see them. Anyone else's child answers exactly as a child
+    who does not exist, so a worker cannot learn who is on the books."""
+    query = select(YoungPerson).where(YoungPerson.id == child_id)
+    if not caller.is_admin:
+        query = query.where(YoungPerson.worker_id == caller.id)
+    child = (await session.exec(query)).first()
+    if child is None:
+        raise HTTPException(404, NOT_FOUND)
+    return child

@@ -1,0 +1,103 @@
+"""Staff management (admins only): accounts, roles, switching an account off."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from api.access import AdminDep
+from api.deps import SessionDep
+from api.schemas import Body, Limit, Offset, problems
+from core.audit import record
+from core.models import Staff
+from core.staff import StaffError, count_admins, create_staff, revoke_tokens, set_password
+
+router = APIRouter(prefix="/staff", tags=["staff"])
+
+Role = Literal["admin", "worker"]
+
+
+class StaffOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: Role
+    active: bool
+    created_at: datetime
+
+
+class StaffIn(Body):
+    email: str = Field(
+        max_length=254, pattern=r"^[^@\s]+@[^@\s]+$", examples=["sam@council.example"]
+    )
+    name: str = Field(min_length=1, max_length=80, examples=["Sam Patel"])
+    role: Role = "worker"
+    password: str = Field(min_length=12, max_length=200)
+
+
+class StaffChange(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=80)
+    role: Role | None = None
+    active: bool | None = None
+    password: str | None = Field(default=None, min_length=12, max_length=200)
+
+
+def _out(staff: Staff) -> StaffOut:
+    return StaffOut.model_validate(staff, from_attributes=True)
+
+
+@router.get("", responses=problems(401, 403))
+async def list_staff(
+    caller: AdminDep, session: SessionDep, limit: Limit = 50, offset: Offset = 0
+) -> list[StaffOut]:
+    result = await session.exec(select(Staff).order_by(col(Staff.id)).offset(offset).limit(limit))
+    return [_out(s) for s in result.all()]
+
+
+@router.post("", status_code=201, responses=problems(401, 403, 409))
+async def add_staff(body: StaffIn, caller: AdminDep, session: SessionDep) -> StaffOut:
+    try:
+        staff = await create_staff(
+            session, email=body.email, name=body.name, role=body.role, password=body.password
+        )
+    except StaffError as error:
+        raise HTTPException(409, str(error)) from None
+    record(session, staff_id=caller.id, action="staff.create", subject=f"staff:{staff.id}")
+    await session.commit()
+    return _out(staff)
+
+
+@router.patch("/{staff_id}", responses=problems(401, 403, 404, 409))
+async def change_staff(
+    staff_id: int, body: StaffChange, caller: AdminDep, session: SessionDep
+) -> StaffOut:
+    """Switching an account off (`active: false`) signs it out everywhere at once."""
+    staff = await session.get(Staff, staff_id)
+    if staff is None:
+        raise HTTPException(404, "No such staff account")
+    changes = body.model_dump(exclude_unset=True, exclude={"password"})
+    losing_admin = staff.role == "admin" and (body.role == "worker" or body.active is False)
+    if losing_admin and staff.active and await count_admins(session) <= 1:
+        raise HTTPException(409, "This is the last active admin; make another admin first")
+    for name, value in changes.items():
+        setattr(staff, name, value)
+    if body.password is not None:
+        set_password(staff, body.password)
+    if body.active is False or body.password is not None:
+        await revoke_tokens(session, staff)
+    record(
+        session,
+        staff_id=caller.id,
+        action="staff.change",
+        subject=f"staff:{staff_id}",
+        detail={"changed": sorted(body.model_dump(exclude_unset=True))},
+    )
+    await session.commit()
+    return _out(staff)
+
+
+__all__ = ["StaffError", "StaffOut", "router"]

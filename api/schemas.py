@@ -1,0 +1,39 @@
+"""Shared pieces of the admin API's request and response models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict
+
+MAX_PAGE = 200
+
+
+class Body(BaseModel):
+    """A request body: a field we do not know is an error, never silently ignored, so nobody
+    can set a role, a worker or a status by sending it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI error responses for a route."""
+    words = {
+        400: "The request cannot be done as asked",
+        401: "Not signed in, or the token has expired",
+        403: "Signed in, but not allowed to do this",
+        404: "Not found (or not yours to see)",
+        409: "It clashes with what is there",
+        413: "Too big",
+        429: "Too many tries; wait and try again",
+    }
+    return {code: {"model": Problem, "description": words[code]} for code in codes}
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
