@@ -26,6 +26,7 @@ CODES = {
     "language": "l",
     "untrust": "u",
     "settings_done": "d",
+    "respond": "p",
 }
 KINDS = {code: kind for kind, code in CODES.items()}
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import engine, render
+from core import engine, proactive, render
 from core import when as timing
 from core.answers import (
     answers_of,
@@ -136,6 +136,8 @@ class Chat:
             return await self.set_language(action.value)
         if action.kind == "untrust" and action.value:
             return await self.remove_trusted(action.value)
+        if action.kind == "respond":
+            return await self.respond(action)
         if action.kind == "settings_done":
             return [Message(self.tr.gettext("✅ Your settings are saved.")), *self.menu()]
         if action.kind not in TAP_EVENTS:
@@ -145,6 +147,16 @@ class Chat:
             return await self._stale()
         event = Event(action.kind, action.question_id, action.value)  # type: ignore[arg-type]
         return await self._apply(run, event)
+
+    async def respond(self, action: Action) -> list[Message]:
+        """An answer to a proactive message (a heads-up, a "you said, we did"...)."""
+        found = proactive.parse_subject(action.question_id)
+        if found is None or not action.value:
+            return await self._stale()
+        responder, subject_id = found
+        messages = await responder(self, subject_id, action.value)
+        await self.session.commit()
+        return messages
 
     async def typed(self, text: str) -> list[Message]:
         """Words the child typed, kept whole whatever was expected."""

@@ -11,10 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.i18n import Translator
 from core.models import OutboxMessage, YoungPerson
-from core.render import Message
+from core.render import Action, Message
 
 if TYPE_CHECKING:
-    from core.chat import Services
+    from core.chat import Chat, Services
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,28 @@ async def render(occasion: Occasion) -> list[Message] | None:
     if renderer is None:
         raise LookupError(f"no renderer for outbox kind {occasion.message.kind!r}")
     return await renderer(occasion)
+
+
+# A child's tap on a proactive message's button: Action("respond", "<subject>_<id>", value),
+# e.g. ("check_in_12", "ok") or ("reply_5", "thanks"). Each feature registers its subject.
+Responder = Callable[["Chat", int, str], Awaitable[list[Message]]]
+RESPONDERS: dict[str, Responder] = {}
+
+
+def responds(subject: str) -> Callable[[Responder], Responder]:
+    def register(responder: Responder) -> Responder:
+        RESPONDERS[subject] = responder
+        return responder
+
+    return register
+
+
+def respond_action(subject: str, subject_id: int, value: str) -> Action:
+    """The button action for an answer to a proactive message."""
+    return Action("respond", f"{subject}_{subject_id}", value)
+
+
+def parse_subject(packed: str | None) -> tuple[Responder, int] | None:
+    subject, _, number = (packed or "").rpartition("_")
+    responder = RESPONDERS.get(subject)
+    return (responder, int(number)) if responder and number.isdigit() else None
