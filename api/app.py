@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api import webhook
 from api.access import PUBLIC
 from api.routes import audit, auth, children, staff
 from api.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    """A bug must still answer in JSON, and never with a stack trace."""
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return JSONResponse(
+        {
+            "detail": "Something went wrong on our side. Try again; if it keeps happening, tell "
+            "your administrator."
+        },
+        status_code=500,
+    )
 
 
 class Health(BaseModel):
@@ -25,6 +42,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         version="0.1.0",
     )
     app.state.runtime = runtime
+    app.add_exception_handler(Exception, _unexpected)
 
     @app.get("/health", tags=["service"], dependencies=[PUBLIC])
     async def health() -> Health:

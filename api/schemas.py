@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict
 
 MAX_PAGE = 200
@@ -14,7 +14,7 @@ class Body(BaseModel):
     """A request body: a field we do not know is an error, never silently ignored, so nobody
     can set a role, a worker or a status by sending it."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class Problem(BaseModel):
@@ -37,3 +37,8 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+
+# Database ids are 32-bit on every backend we support; a bigger number is not an id at all.
+MAX_ID = 2_147_483_647
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from api.access import AdminDep
 from api.deps import SessionDep
-from api.schemas import Limit, Offset, problems
+from api.schemas import Limit, Offset, OptionalId, problems
 from core.models import AuditEntry
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -32,8 +32,8 @@ class AuditOut(BaseModel):
 async def read_audit_log(
     caller: AdminDep,
     session: SessionDep,
-    child_id: int | None = Query(default=None, description="Only entries about this child"),
-    staff_id: int | None = Query(default=None, description="Only entries by this staff member"),
+    child_id: OptionalId = None,
+    staff_id: OptionalId = None,
     action: str | None = Query(default=None, max_length=40, examples=["export.create"]),
     limit: Limit = 50,
     offset: Offset = 0,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from api.access import AdminDep, StaffDep, visible_child
 from api.deps import SessionDep
-from api.schemas import Body, Limit, Offset, problems
+from api.schemas import MAX_ID, Body, Id, Limit, Offset, problems
 from core.audit import record
 from core.models import Staff, YoungPerson
 
@@ -49,7 +49,7 @@ def child_out(child: YoungPerson) -> ChildOut:
 
 
 class Allocation(Body):
-    worker_id: int | None
+    worker_id: int | None = Field(ge=1, le=MAX_ID, examples=[3])
 
 
 @router.get("", responses=problems(401))
@@ -72,13 +72,13 @@ async def list_children(
 
 
 @router.get("/{child_id}", responses=problems(401, 404))
-async def get_child(child_id: int, caller: StaffDep, session: SessionDep) -> ChildOut:
+async def get_child(child_id: Id, caller: StaffDep, session: SessionDep) -> ChildOut:
     return child_out(await visible_child(session, caller, child_id))
 
 
 @router.put("/{child_id}/worker", responses=problems(401, 403, 404, 409))
 async def allocate(
-    child_id: int, body: Allocation, caller: AdminDep, session: SessionDep
+    child_id: Id, body: Allocation, caller: AdminDep, session: SessionDep
 ) -> ChildOut:
     """Allocate a child to a worker (or `null` to unallocate)."""
     child = await visible_child(session, caller, child_id)

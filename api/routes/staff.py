@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from api.access import AdminDep
 from api.deps import SessionDep
-from api.schemas import Body, Limit, Offset, problems
+from api.schemas import Body, Id, Limit, Offset, problems
 from core.audit import record
 from core.models import Staff
 from core.staff import StaffError, count_admins, create_staff, revoke_tokens, set_password
@@ -31,19 +31,19 @@ class StaffOut(BaseModel):
 
 
 class StaffIn(Body):
-    email: str = Field(
-        max_length=254, pattern=r"^[^@\s]+@[^@\s]+$", examples=["sam@council.example"]
-    )
+    email: str = Field(max_length=254, pattern=r"^[^@]+@[^@]+$", examples=["sam@council.example"])
     name: str = Field(min_length=1, max_length=80, examples=["Sam Patel"])
     role: Role = "worker"
     password: str = Field(min_length=12, max_length=200)
 
 
 class StaffChange(Body):
-    name: str | None = Field(default=None, min_length=1, max_length=80)
-    role: Role | None = None
-    active: bool | None = None
-    password: str | None = Field(default=None, min_length=12, max_length=200)
+    """Only the fields sent are changed; none of them may be null."""
+
+    name: str = Field(default=None, min_length=1, max_length=80)  # type: ignore[assignment]
+    role: Role = Field(default=None)  # type: ignore[assignment]
+    active: bool = Field(default=None)  # type: ignore[assignment]
+    password: str = Field(default=None, min_length=12, max_length=200)  # type: ignore[assignment]
 
 
 def _out(staff: Staff) -> StaffOut:
@@ -73,7 +73,7 @@ async def add_staff(body: StaffIn, caller: AdminDep, session: SessionDep) -> Sta
 
 @router.patch("/{staff_id}", responses=problems(401, 403, 404, 409))
 async def change_staff(
-    staff_id: int, body: StaffChange, caller: AdminDep, session: SessionDep
+    staff_id: Id, body: StaffChange, caller: AdminDep, session: SessionDep
 ) -> StaffOut:
     """Switching an account off (`active: false`) signs it out everywhere at once."""
     staff = await session.get(Staff, staff_id)
