@@ -12,16 +12,15 @@ import sys
 from collections.abc import AsyncIterator
 
 import uvicorn
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi import FastAPI
 from pydantic import ValidationError
 
 from api.app import create_app
+from api.jobs import periodic_jobs, start_scheduler
 from api.runtime import Runtime, build_runtime, settle_memory
 from api.telegram import start_bot
 from core.config import Settings
 from core.content import ContentError, load_library
-from core.housekeeping import prune_processed_updates
 from core.staff import StaffError, create_staff
 
 log = logging.getLogger("sayso")
@@ -43,9 +42,7 @@ async def serve(settings: Settings) -> None:
 def _lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(prune_processed_updates, "interval", hours=1, args=[runtime.sessionmaker])
-        scheduler.start()
+        scheduler = start_scheduler(periodic_jobs(runtime))
         polling = await start_bot(runtime)
         base = f"http://{runtime.settings.host}:{runtime.settings.port}"
         log.info("sayso is running at %s (health: %s/health, API docs: %s/docs)", base, base, base)

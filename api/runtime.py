@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import core.features  # noqa: F401  (registers proactive renderers and responders)
 from bot.factory import create_bot, create_dispatcher, event_isolation
 from bot.translator import AiogramTranslator
 from core.chat import Services

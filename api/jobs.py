@@ -1,0 +1,37 @@
+"""The periodic jobs: what the clock runs in `sayso serve` (and in `sayso worker` when scaled
+out). Each feature adds its own job here; APScheduler only keeps time, in memory, per process:
+the work itself is claimed in the database, so two processes never do it twice."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from api.runtime import Runtime
+from core.housekeeping import prune_processed_updates
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    seconds: float
+    run: Callable[[], Awaitable[object]]
+
+
+def periodic_jobs(runtime: Runtime) -> list[Job]:
+    return [
+        Job("prune-update-ids", 3600, lambda: prune_processed_updates(runtime.sessionmaker)),
+    ]
+
+
+def start_scheduler(jobs: list[Job]) -> AsyncIOScheduler:
+    """Each job at its interval; one run at a time per job, a missed run is simply skipped."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    for job in jobs:
+        scheduler.add_job(
+            job.run, "interval", seconds=job.seconds, id=job.name, max_instances=1, coalesce=True
+        )
+    scheduler.start()
+    return scheduler
