@@ -10,7 +10,20 @@ from pydantic import BaseModel
 
 from api import webhook
 from api.access import PUBLIC
-from api.routes import audit, auth, children, staff
+from api.routes import (
+    answers,
+    audit,
+    auth,
+    callbacks,
+    checkins,
+    children,
+    enrolment,
+    exports,
+    notices,
+    outbox,
+    replies,
+    staff,
+)
 from api.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -55,6 +68,19 @@ def create_app(runtime: Runtime) -> FastAPI:
         )
 
     app.include_router(webhook.build(runtime))
-    for module in (auth, staff, children, audit):
+    for module in (
+        auth,
+        staff,
+        children,
+        enrolment,
+        replies,
+        checkins,
+        callbacks,
+        notices,
+        answers,
+        exports,
+        outbox,
+        audit,
+    ):
         app.include_router(module.router)
     return app

@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from api.runtime import Runtime
 from core.housekeeping import prune_processed_updates
+from core.replies import queue_due_replies
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,15 @@ class Job:
 def periodic_jobs(runtime: Runtime) -> list[Job]:
     return [
         Job("prune-update-ids", 3600, lambda: prune_processed_updates(runtime.sessionmaker)),
+        Job(
+            "queue-replies",
+            30,
+            lambda: queue_due_replies(
+                runtime.sessionmaker,
+                library=runtime.services.library,
+                timezone=runtime.services.settings.timezone,
+            ),
+        ),
     ]
 
 

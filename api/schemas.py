@@ -31,6 +31,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "It clashes with what is there",
         413: "Too big",
         429: "Too many tries; wait and try again",
+        503: "Something the service needs is not available or not set up",
     }
     return {code: {"model": Problem, "description": words[code]} for code in codes}
 

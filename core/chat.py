@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import engine, proactive, render
+from core import engine, enrolment, proactive, render
 from core import when as timing
 from core.answers import (
     answers_of,
@@ -19,6 +19,7 @@ from core.answers import (
     request_callback,
     save_answer,
 )
+from core.checkins import run_closed
 from core.children import active_run
 from core.config import Settings
 from core.content import Conversation, Library, Question
@@ -81,7 +82,7 @@ class Chat:
     # -- entry points ------------------------------------------------------------------------
 
     async def start(self, payload: str | None = None) -> list[Message]:
-        messages: list[Message] = []
+        messages = await self._link(payload) if payload else []
         if self.child.paused:
             self.child.paused = False
             messages.append(Message(self.tr.gettext("Welcome back! Messages are on again.")))
@@ -97,6 +98,21 @@ class Chat:
             messages += self.menu()
         await self.session.commit()
         return messages
+
+    async def _link(self, token: str) -> list[Message]:
+        """An enrolment link from a worker: this chat joins the record they made."""
+        enrolled = await enrolment.redeem(self.session, self.child, token)
+        if enrolled is None:
+            return [
+                Message(
+                    self.tr.gettext(
+                        "This link does not work any more. You can still use me. "
+                        "Ask your worker for a new link if you like."
+                    )
+                )
+            ]
+        self.child = enrolled
+        return [Message(self.tr.gettext("✅ You are now set up with your worker."))]
 
     def menu(self) -> list[Message]:
         view = self.view()
@@ -302,6 +318,8 @@ class Chat:
         if conversation is not None and conversation.kind == "onboarding":
             # Stopping onboarding still counts: defaults stand and /settings can change them.
             self.child.onboarded = True
+        else:  # the check-in it was opened for, if any, is done
+            await run_closed(self.session, run, timezone=self.services.settings.timezone)
 
     async def _resume(self, run: ConversationRun) -> list[Message]:
         conversation, state = self._loaded(run)

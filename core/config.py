@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     # Staff sign-in: how long a bearer token lasts, and how many tries a minute per email.
     token_minutes: int = 60
     login_attempts_per_minute: int = 5
+    # Proactive delivery: Telegram's limits (per bot, and per chat), and how hard to retry.
+    send_per_second: float = Field(default=30, gt=0, le=1000)
+    send_per_chat_per_second: float = Field(default=1, gt=0, le=100)
+    send_max_attempts: int = Field(default=10, ge=1, le=100)
+    send_lease_seconds: float = Field(default=60, ge=1)
+    # Exports: counts from fewer children than this are hidden; where finished files are kept.
+    min_group_size: int = 5
+    export_dir: Path = ROOT / "data" / "exports"
+    # Enrolment links: the bot's @username for t.me links (asked of Telegram when unset), and
+    # how many days a link works before it expires.
+    bot_username: str | None = None
+    enrolment_link_days: int = Field(default=14, ge=1, le=90)
 
     @field_validator("telegram_token", "webhook_secret", mode="before")
     @classmethod

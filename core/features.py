@@ -2,3 +2,5 @@
 registers their renderers and responders (core.proactive); the runtime imports it once."""
 
 from __future__ import annotations
+
+import core.reply_messages  # noqa: F401

@@ -61,6 +61,7 @@ def settings(database_url: str) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         telegram_token="123456:TEST-token-for-tests",
+        bot_username="sayso_test_bot",
         webhook_url=None,
         webhook_secret=None,
         redis_url=None,

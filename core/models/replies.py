@@ -22,10 +22,15 @@ class Reply(SQLModel, table=True):
     links: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     # feedback (the children whose feedback it answers) / group (chosen children)
     audience: str = Field(default="feedback", max_length=12)
+    # The chosen children, for a group audience.
+    child_ids: list[int] = Field(default_factory=list, sa_type=JSON)
     send_at: datetime = Field(sa_type=UTCDateTime, index=True)
     # scheduled / queued / cancelled
     state: str = Field(default="scheduled", max_length=12, index=True)
     created_at: datetime = when()
+    # When the audience was resolved and its messages put in the outbox.
+    queued_at: datetime | None = when(nullable=True)
+    cancelled_at: datetime | None = when(nullable=True)
 
 
 class ReplyText(SQLModel, table=True):

@@ -1,0 +1,135 @@
+"""Enrolment: a worker registers a young person and gets a single-use link and its QR code."""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+from datetime import datetime
+from typing import Literal
+
+import segno
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field, field_validator
+
+from api.access import Caller, StaffDep, visible_child
+from api.deps import RuntimeDep, SessionDep
+from api.routes.children import ChildOut, child_out
+from api.runtime import Runtime
+from api.schemas import MAX_ID, Body, Id, problems
+from core import enrolment
+from core.audit import record
+from core.models import Staff
+from core.names import clean_name
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/children", tags=["enrolment"])
+
+AgeBand = Literal[enrolment.AGE_BANDS]  # type: ignore[valid-type]
+
+
+class Enrolment(Body):
+    display_name: str = Field(
+        min_length=1,
+        max_length=40,
+        description="A first name or initials the worker chooses; never a full name",
+        examples=["S.K."],
+    )
+    age_band: AgeBand | None = Field(default=None, examples=["13-15"])
+    worker_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="Admins: who the child is allocated to (none: unallocated). Workers: "
+        "leave it out, or give your own id.",
+    )
+
+    @field_validator("display_name")
+    @classmethod
+    def _a_name_only(cls, value: str) -> str:
+        name = clean_name(value)
+        if name is None:
+            raise ValueError("a first name or initials only: no numbers, emails or links")
+        return name
+
+
+class Link(BaseModel):
+    child: ChildOut
+    link: str = Field(examples=["https://t.me/sayso_bot?start=Zx3…"])
+    expires_at: datetime
+    qr_png_base64: str = Field(description="A QR code of the link, as a base64 PNG image")
+
+
+async def _bot_username(runtime: Runtime) -> str:
+    if runtime.settings.bot_username:
+        return runtime.settings.bot_username.lstrip("@")
+    if runtime.bot is not None:
+        try:
+            me = await runtime.bot.me()
+        except (TelegramAPIError, TelegramNetworkError) as error:
+            log.warning("could not ask Telegram for the bot's name (%s)", type(error).__name__)
+        else:
+            if me.username:
+                return me.username
+    raise HTTPException(
+        503, "The bot's name is not known: set SAYSO_BOT_USERNAME (or a working Telegram token)"
+    )
+
+
+def _qr_png(link: str) -> str:
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=8, border=4)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _link(username: str, child: ChildOut, token: str, expires: datetime) -> Link:
+    link = f"https://t.me/{username}?start={token}"
+    return Link(child=child, link=link, expires_at=expires, qr_png_base64=_qr_png(link))
+
+
+async def _worker_for(session: SessionDep, caller: Caller, worker_id: int | None) -> int | None:
+    if not caller.is_admin:
+        if worker_id not in (None, caller.id):
+            raise HTTPException(403, "Workers enrol children to themselves; ask an admin")
+        return caller.id
+    if worker_id is not None:
+        worker = await session.get(Staff, worker_id)
+        if worker is None or not worker.active:
+            raise HTTPException(409, "No active staff account with that id")
+    return worker_id
+
+
+@router.post("", status_code=201, responses=problems(401, 403, 409, 503))
+async def enrol(
+    body: Enrolment, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
+) -> Link:
+    """Register a young person and get their enrolment link (single use, expiring) and QR code.
+    The link is shown only now: only a hash of it is kept."""
+    username = await _bot_username(runtime)  # before anything is written
+    child, token, expires = await enrolment.enrol(
+        session,
+        display_name=body.display_name,
+        age_band=body.age_band,
+        worker_id=await _worker_for(session, caller, body.worker_id),
+        created_by=caller.id,
+        days=runtime.settings.enrolment_link_days,
+    )
+    record(session, staff_id=caller.id, action="child.enrol", young_person_id=child.id)
+    await session.commit()
+    return _link(username, child_out(child), token, expires)
+
+
+@router.post("/{child_id}/link", status_code=201, responses=problems(401, 404, 503))
+async def new_link(
+    child_id: Id, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
+) -> Link:
+    """A new link for a child (a lost link, a new phone). Earlier unused links stop working."""
+    child = await visible_child(session, caller, child_id)
+    username = await _bot_username(runtime)
+    token, expires = await enrolment.issue_link(
+        session, child, created_by=caller.id, days=runtime.settings.enrolment_link_days
+    )
+    record(session, staff_id=caller.id, action="child.link_issue", young_person_id=child_id)
+    await session.commit()
+    return _link(username, child_out(child), token, expires)
