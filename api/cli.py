@@ -8,6 +8,7 @@ import contextlib
 import getpass
 import logging
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 
@@ -61,6 +62,31 @@ def _lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
     return lifespan
 
 
+async def work(settings: Settings) -> None:
+    """The outbox worker and the periodic jobs alone (the scaled-out shape); until a signal."""
+    runtime = await build_runtime(settings)
+    if runtime.bot is None:
+        await runtime.close()
+        raise StaffError("the worker sends through the bot: set SAYSO_TELEGRAM_TOKEN")
+    settle_memory()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    scheduler = start_scheduler(periodic_jobs(runtime))
+    log.info("sayso worker started: outbox delivery and periodic jobs")
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        # A tick in progress hands back the rows it has not started before the engine closes.
+        running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        await runtime.close()
+
+
 async def migrate_only(settings: Settings) -> None:
     runtime = await build_runtime(settings)
     await runtime.close()
@@ -91,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sayso", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the API, the bot and the scheduler in one process")
+    commands.add_parser("worker", help="run the outbox worker and periodic jobs alone")
     commands.add_parser("migrate", help="create or upgrade the database schema")
     commands.add_parser("check-content", help="validate content/*.yaml and exit")
     admin = commands.add_parser("create-admin", help="create an admin account (the first one)")
@@ -105,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-content":
             library = load_library(settings.content_dir)
             print(f"content is valid: {len(library.conversations)} conversations")
+        elif args.command == "worker":
+            asyncio.run(work(settings))
         elif args.command == "migrate":
             asyncio.run(migrate_only(settings))
         elif args.command == "create-admin":

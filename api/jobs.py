@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from api.runtime import Runtime
+from bot.outbox_sender import create_delivery
 from core.housekeeping import prune_processed_updates
 from core.replies import queue_due_replies
 
@@ -21,8 +22,19 @@ class Job:
     run: Callable[[], Awaitable[object]]
 
 
+def outbox_jobs(runtime: Runtime) -> list[Job]:
+    """Every second: send what is due in the outbox (only with a bot to send through)."""
+    if runtime.bot is None:
+        return []
+    delivery = create_delivery(
+        services=runtime.services, sessionmaker=runtime.sessionmaker, bot=runtime.bot
+    )
+    return [Job("outbox", 1, delivery.tick)]
+
+
 def periodic_jobs(runtime: Runtime) -> list[Job]:
     return [
+        *outbox_jobs(runtime),
         Job("prune-update-ids", 3600, lambda: prune_processed_updates(runtime.sessionmaker)),
         Job(
             "queue-replies",

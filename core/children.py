@@ -44,6 +44,8 @@ async def find_or_create_child(
     """The child behind a chat (created on first contact) and their active run, if any."""
     child, run = await child_with_run(session, chat_id=chat_id)
     if child is not None:
+        if child.unreachable_at is not None:  # they came back: proactive messages can go again
+            child.unreachable_at = None
         return child, run
     # Anything already pending is written outside the savepoint, so its own conflicts are never
     # mistaken for a simultaneous creation of this child.

@@ -61,6 +61,9 @@ class OutboxMessage(SQLModel, table=True):
     # pending / sending / sent / dead / cancelled
     status: str = Field(default="pending", max_length=12, index=True)
     attempts: int = 0
+    # Telegram messages of this one already sent (a long text goes in pieces): a retry goes on
+    # from the next piece instead of repeating the first.
+    parts_sent: int = 0
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = when(nullable=True)
     sent_at: datetime | None = when(nullable=True)

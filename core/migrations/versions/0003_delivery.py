@@ -1,4 +1,4 @@
-"""delivery (placeholder: filled by the delivery work, removed if it stays empty)
+"""delivery: how many pieces of a long proactive message are already sent
 
 Revision ID: 0003
 Revises: 0002
@@ -6,8 +6,8 @@ Revises: 0002
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -16,8 +16,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("outbox_message") as batch:
+        batch.add_column(sa.Column("parts_sent", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("outbox_message") as batch:
+        batch.drop_column("parts_sent")

@@ -1,0 +1,440 @@
+"""Delivering the outbox: claim due rows, pace them within Telegram's limits, send, record.
+
+Exactly once as far as it can be: a row is claimed (committed as `sending`) before it is sent
+and marked `sent` right after, so the only message that can go twice is the one in flight when
+a process dies; its claim expires after a lease and another tick sends it again. No transaction
+is open while a message is on its way. The channel is behind a small `Sender` protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Protocol
+
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from sqlalchemy import false, or_, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core import proactive
+from core.config import Settings
+from core.i18n import pick_locale
+from core.models import OutboxMessage, StaffNotice, YoungPerson
+from core.outbox import cancel_pending
+from core.render import Message
+
+if TYPE_CHECKING:
+    from core.chat import Services
+
+log = logging.getLogger(__name__)
+
+# Waiting for a rate window to free, we wait this much longer: a message that left exactly one
+# second after another can arrive a hair less than a second after it, and be refused.
+SLACK = 0.01
+RETRY_BASE_SECONDS = 5.0
+RETRY_CAP_SECONDS = 1800.0
+
+
+# -- what a channel may say back ----------------------------------------------------------------
+
+
+class SendError(Exception):
+    """A message did not go; the subclass says what to do about it."""
+
+
+class RetryAfter(SendError):
+    """Flood control: the whole bot must wait, then try the same message again."""
+
+    def __init__(self, seconds: float, detail: str = "") -> None:
+        super().__init__(detail or f"retry after {seconds} s")
+        self.seconds = seconds
+
+
+class Unreachable(SendError):
+    """The child blocked the bot or their account is gone: nothing more can reach them."""
+
+
+class Rejected(SendError):
+    """The request itself is wrong (e.g. chat not found): trying again will not help."""
+
+
+class Transient(SendError):
+    """A server error or a network failure: try again later."""
+
+
+class Sender(Protocol):
+    """A channel: cuts core Messages into what it sends one by one, and sends one."""
+
+    def pieces(self, messages: list[Message]) -> Sequence[Any]: ...
+
+    async def send(self, chat_id: int, piece: Any) -> int:
+        """Sends one piece; returns the channel's message id, or raises a SendError."""
+        ...
+
+
+# -- time ---------------------------------------------------------------------------------------
+
+
+class Clock:
+    """Wall-clock seconds, and sleeping. Tests pass a fake one that moves only when slept."""
+
+    def time(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(seconds, 0))
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.time(), UTC)
+
+
+def per_second(rate: float) -> RateLimitItem:
+    """A rate such as 30 or 0.5 a second as a moving-window item (0.5/s = 1 per 2 seconds)."""
+    fraction = Fraction(rate).limit_denominator(60)
+    return RateLimitItemPerSecond(fraction.numerator, fraction.denominator)
+
+
+def retry_delay(attempts: int, rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with full jitter: anywhere up to base * 2^(attempts-1), capped."""
+    ceiling = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    return max(1.0, ceiling * rng())
+
+
+class Pacer:
+    """Telegram's limits: about 30 messages a second per bot, one a second per chat. Moving
+    windows from `limits`, in memory or shared through Redis by every worker process."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        url = settings.redis_url
+        if url:
+            storage = storage_from_string(f"async+{url}", implementation="redispy")
+        else:
+            storage = storage_from_string("async+memory://")
+        self.limiter = MovingWindowRateLimiter(storage)  # type: ignore[arg-type]
+        self.overall = per_second(settings.send_per_second)
+        self.per_chat = per_second(settings.send_per_chat_per_second)
+        self.clock = clock
+        self.paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """After a 429 every send waits: the flood limit is the bot's, not one chat's."""
+        self.paused_until = max(self.paused_until, self.clock.time() + seconds + SLACK)
+
+    async def chat_wait(self, chat: int) -> float:
+        """Seconds until this chat may be sent to again (0: now)."""
+        if await self.limiter.test(self.per_chat, "sayso-send-chat", str(chat)):
+            return 0.0
+        stats = await self.limiter.get_window_stats(self.per_chat, "sayso-send-chat", str(chat))
+        return max(stats.reset_time - self.clock.time(), 0.0) + SLACK
+
+    async def turn(self, chat: int) -> None:
+        """Wait until both limits allow one more message to this chat, and take the slot."""
+        while True:
+            paused = self.paused_until - self.clock.time()
+            if paused > 0:
+                await self.clock.sleep(paused)
+                continue
+            wait = await self.chat_wait(chat)
+            if wait > 0:
+                await self.clock.sleep(wait)
+                continue
+            if not await self.limiter.hit(self.overall, "sayso-send", "all"):
+                stats = await self.limiter.get_window_stats(self.overall, "sayso-send", "all")
+                await self.clock.sleep(max(stats.reset_time - self.clock.time(), 0.0) + SLACK)
+                continue
+            # Another process may have taken this chat's slot in between: then look again.
+            if await self.limiter.hit(self.per_chat, "sayso-send-chat", str(chat)):
+                return
+
+
+# -- delivery -----------------------------------------------------------------------------------
+
+
+def worker_name() -> str:
+    """Who holds a claim: host, process and a random part (a restarted pid is someone new)."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Claim:
+    id: int
+    young_person_id: int
+    due_at: datetime
+    claimed_at: datetime
+
+
+@dataclass
+class Delivery:
+    services: Services
+    sessionmaker: async_sessionmaker[AsyncSession]
+    sender: Sender
+    clock: Clock = field(default_factory=Clock)
+    worker: str = field(default_factory=worker_name)
+    pacer: Pacer | None = None
+    # Called with (outbox id, chat id, piece) after each piece goes: for tests and benchmarks.
+    on_sent: Callable[[int, int, Any], Awaitable[None]] | None = None
+
+    def __post_init__(self) -> None:
+        settings = self.services.settings
+        self.pacer = self.pacer or Pacer(settings, self.clock)
+        self.lease = settings.send_lease_seconds
+        self.max_attempts = settings.send_max_attempts
+        # One second's worth at the overall rate: few rows wait in `sending` if we crash.
+        self.batch = max(1, round(settings.send_per_second))
+
+    async def tick(self) -> int:
+        """Deliver until nothing is due; the number of rows handled. One message at a time (so
+        at most one is in flight), but never stuck behind a chat that has to wait: the next row
+        whose chat is free goes first, each chat keeps its order, and when every row in hand is
+        waiting for its chat, more are claimed (up to two batches in hand)."""
+        handled, waiting = 0, list[Claim]()
+        try:
+            while True:
+                chosen, soonest = await self._next(waiting)
+                if chosen is not None:
+                    waiting.remove(chosen)
+                    await self.deliver_one(chosen)
+                    continue
+                if len(waiting) < 2 * self.batch and (more := await self.claim()):
+                    waiting.extend(more)
+                    handled += len(more)
+                    continue
+                if not waiting:
+                    return handled
+                await self.clock.sleep(soonest)
+        except BaseException:
+            # Stopping (or a bug): what was not started goes back, rather than waiting a lease.
+            if waiting:
+                await asyncio.shield(self._release([c.id for c in waiting]))
+            raise
+
+    async def _next(self, waiting: list[Claim]) -> tuple[Claim | None, float]:
+        """The first row whose chat may be sent to now, else how long until one may."""
+        soonest, seen = float("inf"), set()
+        for claim in waiting:
+            if claim.young_person_id in seen:
+                continue
+            seen.add(claim.young_person_id)
+            wait = await self._pacer.chat_wait(claim.young_person_id)
+            if wait <= 0:
+                return claim, 0.0
+            soonest = min(soonest, wait)
+        return None, soonest
+
+    async def claim(self) -> list[Claim]:
+        """One atomic UPDATE ... RETURNING: due pending rows of children we can reach now, and
+        rows whose claim outlived the lease (a process that died), become ours."""
+        now = self.clock.now()
+        reachable = select(YoungPerson.id).where(
+            YoungPerson.paused == false(),
+            YoungPerson.channel == "telegram",
+            col(YoungPerson.telegram_chat_id).is_not(None),
+        )
+        due = (
+            (col(OutboxMessage.status) == "pending")
+            & (col(OutboxMessage.due_at) <= now)
+            & col(OutboxMessage.young_person_id).in_(reachable)
+        )
+        stale = (col(OutboxMessage.status) == "sending") & (
+            col(OutboxMessage.claimed_at) < now - timedelta(seconds=self.lease)
+        )
+        pick = (
+            select(OutboxMessage.id)
+            .where(or_(due, stale))
+            .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+            .limit(self.batch)
+            .with_for_update(skip_locked=True, of=OutboxMessage)
+        )
+        query = (
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(pick))
+            .values(status="sending", claimed_by=self.worker, claimed_at=now)
+            .returning(
+                col(OutboxMessage.id), col(OutboxMessage.young_person_id), col(OutboxMessage.due_at)
+            )
+            .execution_options(synchronize_session=False)
+        )
+        async with self.sessionmaker() as session:
+            rows = (await session.exec(query)).all()  # type: ignore[call-overload]
+            await session.commit()
+        claims = [Claim(row[0], row[1], row[2], now) for row in rows]
+        return sorted(claims, key=lambda c: (c.due_at, c.id))
+
+    @property
+    def _pacer(self) -> Pacer:
+        assert self.pacer is not None
+        return self.pacer
+
+    async def deliver_one(self, claim: Claim) -> None:
+        services = self.services
+        async with self.sessionmaker() as session:
+            message = await session.get(OutboxMessage, claim.id)
+            child = await session.get(YoungPerson, claim.young_person_id)
+            if message is None or not self._still_ours(message):
+                return
+            if child is None or child.unreachable_at is not None:
+                await self._finish(session, message, "cancelled", "the child cannot be reached")
+                return
+            if child.paused or child.channel != "telegram" or child.telegram_chat_id is None:
+                await self._finish(session, message, "pending", None)
+                return
+            locale = pick_locale(child.locale, None, services.locales)
+            occasion = proactive.Occasion(
+                services, session, child, message, services.translator(locale)
+            )
+            try:
+                messages = await proactive.render(occasion)
+            except LookupError as error:  # no renderer for this kind: a deploy mistake
+                await self._finish(session, message, "dead", str(error))
+                return
+            except Exception as error:  # a renderer's bug or a database hiccup: retry later
+                log.exception("rendering outbox message %s failed", claim.id)
+                await session.rollback()
+                await self._failed(claim, f"rendering failed: {error!r}", message.attempts)
+                return
+            if messages is None:
+                await self._finish(session, message, "cancelled", "no longer needed")
+                return
+            chat_id, done, attempts = child.telegram_chat_id, message.parts_sent, message.attempts
+            await session.commit()  # nothing stays open while the message is on its way
+        await self._send(claim, chat_id, messages, done, attempts)
+
+    async def _send(
+        self, claim: Claim, chat_id: int, messages: list[Message], done: int, attempts: int
+    ) -> None:
+        pieces = list(self.sender.pieces(messages))
+        message_id: int | None = None
+        try:
+            while done < len(pieces):
+                if self.clock.time() - claim.claimed_at.timestamp() > self.lease / 2:
+                    # Held too long (a long flood wait): let it go before anyone reclaims it.
+                    await self._record(claim, status="pending", parts_sent=done, claimed_by=None)
+                    return
+                await self._pacer.turn(claim.young_person_id)
+                try:
+                    message_id = await self.sender.send(chat_id, pieces[done])
+                except RetryAfter as error:
+                    log.warning("Telegram asks us to wait %s s", error.seconds)
+                    self._pacer.pause(error.seconds)
+                    continue
+                if self.on_sent is not None:
+                    await self.on_sent(claim.id, chat_id, pieces[done])
+                done += 1
+        except Unreachable as error:
+            await self._unreachable(claim, str(error))
+            return
+        except Rejected as error:
+            await self._record(claim, status="dead", parts_sent=done, last_error=str(error))
+            return
+        except Exception as error:  # Transient, or anything unexpected from the channel
+            if not isinstance(error, Transient):
+                log.exception("sending outbox message %s failed", claim.id)
+            await self._failed(claim, str(error) or repr(error), attempts, parts_sent=done)
+            return
+        await self._record(
+            claim,
+            status="sent",
+            parts_sent=done,
+            sent_at=self.clock.now(),
+            telegram_message_id=message_id,
+            last_error=None,
+        )
+
+    def _still_ours(self, message: OutboxMessage) -> bool:
+        return message.status == "sending" and message.claimed_by == self.worker
+
+    async def _finish(
+        self, session: AsyncSession, message: OutboxMessage, status: str, error: str | None
+    ) -> None:
+        message.status, message.last_error = status, error
+        if status == "pending":
+            message.claimed_by = message.claimed_at = None
+        await session.commit()
+
+    async def _failed(
+        self, claim: Claim, error: str, attempts: int, *, parts_sent: int | None = None
+    ) -> None:
+        """A failure that may pass: try again after a jittered backoff, or give up (dead)."""
+        attempts += 1
+        values: dict[str, Any] = {"attempts": attempts, "last_error": error[:2000]}
+        if parts_sent is not None:
+            values["parts_sent"] = parts_sent
+        if attempts >= self.max_attempts:
+            log.warning(
+                "outbox message %s is dead after %s attempts: %s", claim.id, attempts, error
+            )
+            await self._record(claim, status="dead", **values)
+            return
+        due = self.clock.now() + timedelta(seconds=retry_delay(attempts))
+        await self._record(claim, status="pending", due_at=due, claimed_by=None, **values)
+
+    async def _record(self, claim: Claim, **values: Any) -> bool:
+        """Only while the claim is still ours: a row someone reclaimed is theirs to record."""
+        if values.get("status") == "pending":
+            values.setdefault("claimed_at", None)
+        query = (
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == claim.id,
+                col(OutboxMessage.status) == "sending",
+                col(OutboxMessage.claimed_by) == self.worker,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.sessionmaker() as session:
+            result = await session.exec(query)  # type: ignore[call-overload]
+            await session.commit()
+        if result.rowcount != 1:
+            log.warning("outbox message %s was reclaimed before we recorded it", claim.id)
+        return bool(result.rowcount == 1)
+
+    async def _release(self, ids: list[int]) -> None:
+        query = (
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id).in_(ids),
+                col(OutboxMessage.status) == "sending",
+                col(OutboxMessage.claimed_by) == self.worker,
+            )
+            .values(status="pending", claimed_by=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.sessionmaker() as session:
+            await session.exec(query)  # type: ignore[call-overload]
+            await session.commit()
+
+    async def _unreachable(self, claim: Claim, error: str) -> None:
+        """Blocked or gone: in one transaction the child is marked unreachable, everything
+        still pending for them is cancelled, and their worker is told."""
+        async with self.sessionmaker() as session:
+            child = await session.get(YoungPerson, claim.young_person_id)
+            message = await session.get(OutboxMessage, claim.id)
+            if child is None or message is None or not self._still_ours(message):
+                return
+            child.unreachable_at = self.clock.now()
+            message.status, message.last_error = "cancelled", error[:2000]
+            await cancel_pending(session, young_person_id=claim.young_person_id)
+            session.add(
+                StaffNotice(
+                    staff_id=child.worker_id,
+                    young_person_id=child.id,
+                    kind="unreachable",
+                    detail={"reason": error[:500], "outbox_message_id": claim.id},
+                )
+            )
+            await session.commit()
+        log.info("child %s cannot be reached (%s); their worker is told", child.id, error)
