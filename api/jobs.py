@@ -11,6 +11,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from api.runtime import Runtime
 from bot.outbox_sender import create_delivery
+from core.callbacks_queue import flag_overdue_job as flag_overdue_callbacks
+from core.checkins import advance_job as advance_check_ins
 from core.housekeeping import prune_processed_updates
 from core.replies import queue_due_replies
 
@@ -45,6 +47,12 @@ def periodic_jobs(runtime: Runtime) -> list[Job]:
                 timezone=runtime.services.settings.timezone,
             ),
         ),
+        Job(
+            "check-ins",
+            60,
+            lambda: advance_check_ins(runtime.sessionmaker, timezone=runtime.settings.timezone),
+        ),
+        Job("overdue-callbacks", 300, lambda: flag_overdue_callbacks(runtime.sessionmaker)),
     ]
 
 

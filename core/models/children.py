@@ -118,6 +118,8 @@ class CallbackRequest(SQLModel, table=True):
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
     closed_at: datetime | None = when(nullable=True)
     closed_by: int | None = Field(default=None, foreign_key="staff.id")
+    # When admins were told it is overdue, so they are told once.
+    overdue_notified_at: datetime | None = when(nullable=True)
 
 
 class ProcessedUpdate(SQLModel, table=True):

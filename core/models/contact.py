@@ -36,12 +36,15 @@ class CheckIn(SQLModel, table=True):
     requested_for: datetime = Field(sa_type=UTCDateTime)
     planned_for: datetime = Field(sa_type=UTCDateTime, index=True)
     repeat_weeks: int | None = None
-    # waiting_for_trusted_adult / waiting_for_child / scheduled / sent / done / missed / cancelled
+    # waiting_for_trusted_adult / waiting_for_new_time / waiting_for_child / scheduled / due /
+    # started / done / missed / cancelled (see core/checkins.py)
     status: str = Field(default="scheduled", max_length=28, index=True)
     # ok / another_time / ask_carer: the child's answer to the heads-up
     child_answer: str | None = Field(default=None, max_length=16)
     reminders_sent: int = 0
     run_id: int | None = Field(default=None, foreign_key="conversation_run.id")
+    # A repeating check-in: the occurrence this one follows.
+    follows_id: int | None = Field(default=None, foreign_key="check_in.id")
     created_at: datetime = when()
     updated_at: datetime = when()
 

@@ -1,0 +1,252 @@
+"""Check-ins: a worker asks to hear from a child; the child's contact rules decide when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from api.access import Caller, StaffDep, visible_child
+from api.deps import RuntimeDep, SessionDep
+from api.schemas import MAX_ID, Body, Id, Limit, Offset, OptionalId, problems
+from core import checkins
+from core.audit import record
+from core.checkins import CheckInError
+from core.content import Library
+from core.models import CheckIn, YoungPerson, utcnow
+
+router = APIRouter(prefix="/check-ins", tags=["check-ins"])
+
+Status = Literal[
+    "waiting_for_trusted_adult",
+    "waiting_for_new_time",
+    "waiting_for_child",
+    "scheduled",
+    "due",
+    "started",
+    "done",
+    "missed",
+    "cancelled",
+]
+NOT_FOUND = "No such check-in"
+WHEN = "2026-12-03T16:00:00Z"
+
+
+class PlannedMessage(BaseModel):
+    """One message of the plan, as the outbox holds it."""
+
+    kind: Literal["heads_up", "check_in", "reminder", "change", "cancel"]
+    due_at: datetime
+    status: str
+
+
+class CheckInOut(BaseModel):
+    id: int
+    child_id: int
+    worker_id: int | None
+    conversation_id: str
+    requested_for: datetime = Field(description="The time the worker asked for (UTC)")
+    planned_for: datetime = Field(
+        description="When it really happens, once the child's notice and times apply (UTC)"
+    )
+    repeat_weeks: int | None
+    status: Status
+    child_answer: Literal["ok", "another_time", "ask_carer"] | None = Field(
+        description="The child's answer to the heads-up"
+    )
+    reminders_sent: int
+    run_id: int | None = Field(description="The conversation the child opened for it")
+    follows_id: int | None = Field(description="A repeat: the check-in this one follows")
+    messages: list[PlannedMessage]
+    created_at: datetime
+    updated_at: datetime
+
+
+class CheckInIn(Body):
+    child_id: int = Field(ge=1, le=MAX_ID, examples=[7])
+    conversation_id: str = Field(min_length=1, max_length=40, examples=["hows_life"])
+    when: AwareDatetime = Field(description="With a timezone, e.g. Z for UTC", examples=[WHEN])
+    repeat_weeks: int | None = Field(default=None, ge=1, le=52, examples=[2])
+
+
+class CheckInChange(Body):
+    """A new time; `repeat_weeks` only changes when it is sent (null stops repeating)."""
+
+    when: AwareDatetime = Field(examples=[WHEN])
+    repeat_weeks: int | None = Field(default=None, ge=1, le=52, examples=[2])
+
+
+async def _out(session: AsyncSession, check_in: CheckIn) -> CheckInOut:
+    assert check_in.id is not None
+    messages = [
+        PlannedMessage(kind=m.kind, due_at=m.due_at, status=m.status)  # type: ignore[arg-type]
+        for m in await checkins.messages_of(session, check_in)
+    ]
+    return CheckInOut(
+        id=check_in.id,
+        child_id=check_in.young_person_id,
+        worker_id=check_in.worker_id,
+        conversation_id=check_in.conversation_id,
+        requested_for=check_in.requested_for,
+        planned_for=check_in.planned_for,
+        repeat_weeks=check_in.repeat_weeks,
+        status=check_in.status,  # type: ignore[arg-type]
+        child_answer=check_in.child_answer,  # type: ignore[arg-type]
+        reminders_sent=check_in.reminders_sent,
+        run_id=check_in.run_id,
+        follows_id=check_in.follows_id,
+        messages=messages,
+        created_at=check_in.created_at,
+        updated_at=check_in.updated_at,
+    )
+
+
+def _visible(caller: Caller) -> SelectOfScalar[CheckIn]:
+    """Check-ins of children this caller may see (allocation decides, as for the child)."""
+    query = select(CheckIn).join(YoungPerson, col(YoungPerson.id) == CheckIn.young_person_id)
+    return query if caller.is_admin else query.where(YoungPerson.worker_id == caller.id)
+
+
+async def _find(session: AsyncSession, caller: Caller, check_in_id: int) -> CheckIn:
+    query = _visible(caller).where(CheckIn.id == check_in_id)
+    check_in = (await session.exec(query)).first()
+    if check_in is None:
+        raise HTTPException(404, NOT_FOUND)
+    return check_in
+
+
+def _conversation(library: Library, conversation_id: str) -> None:
+    conversation = library.get(conversation_id)
+    if conversation is None or conversation.kind == "onboarding":
+        names = ", ".join(c.id for c in library.conversations.values() if c.kind == "feedback")
+        raise HTTPException(400, f"No conversation {conversation_id!r}; choose one of: {names}")
+
+
+def _future(when: datetime) -> None:
+    if when <= utcnow():
+        raise HTTPException(400, "Pick a time in the future")
+
+
+@router.post("", status_code=201, responses=problems(400, 401, 404, 409))
+async def schedule_check_in(
+    body: CheckInIn, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
+) -> CheckInOut:
+    """Plan a check-in. The heads-up comes at the child's advance notice, nothing in their quiet
+    hours, only on their days and times; a child who wants contact through a trusted adult
+    first waits (`waiting_for_trusted_adult`) until the worker confirms it is arranged."""
+    child = await visible_child(session, caller, body.child_id)
+    _conversation(runtime.services.library, body.conversation_id)
+    _future(body.when)
+    if child.paused:
+        raise HTTPException(409, "This young person has paused all messages (/stop)")
+    check_in = await checkins.schedule(
+        session,
+        child=child,
+        worker_id=child.worker_id or caller.id,
+        conversation_id=body.conversation_id,
+        when=body.when,
+        repeat_weeks=body.repeat_weeks,
+        timezone=runtime.settings.timezone,
+    )
+    record(
+        session,
+        staff_id=caller.id,
+        action="check_in.create",
+        young_person_id=child.id,
+        subject=f"check_in:{check_in.id}",
+        detail={"planned_for": check_in.planned_for.isoformat(), "status": check_in.status},
+    )
+    await session.commit()
+    return await _out(session, check_in)
+
+
+@router.get("", responses=problems(401))
+async def list_check_ins(
+    caller: StaffDep,
+    session: SessionDep,
+    status: Annotated[Status | None, Query(description="Only check-ins in this state")] = None,
+    child_id: OptionalId = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> list[CheckInOut]:
+    """The caller's check-ins (admins: everyone's), soonest first."""
+    query = _visible(caller)
+    if status is not None:
+        query = query.where(CheckIn.status == status)
+    if child_id is not None:
+        query = query.where(CheckIn.young_person_id == child_id)
+    query = query.order_by(col(CheckIn.planned_for), col(CheckIn.id))
+    result = await session.exec(query.offset(offset).limit(limit))
+    return [await _out(session, c) for c in result.all()]
+
+
+@router.get("/{check_in_id}", responses=problems(401, 404))
+async def get_check_in(check_in_id: Id, caller: StaffDep, session: SessionDep) -> CheckInOut:
+    return await _out(session, await _find(session, caller, check_in_id))
+
+
+@router.patch("/{check_in_id}", responses=problems(400, 401, 404, 409))
+async def move_check_in(
+    check_in_id: Id,
+    body: CheckInChange,
+    caller: StaffDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> CheckInOut:
+    """A new time (also the answer to a child who asked for another time). The old plan's
+    messages are cancelled; a child who asked to be told before things change, and had heard
+    about it, is told of the new time first."""
+    check_in = await _find(session, caller, check_in_id)
+    _future(body.when)
+    repeat = body.repeat_weeks if "repeat_weeks" in body.model_fields_set else ...
+    try:
+        await checkins.move(
+            session,
+            check_in=check_in,
+            when=body.when,
+            staff_id=caller.id,
+            timezone=runtime.settings.timezone,
+            repeat_weeks=repeat,
+        )
+    except CheckInError as error:
+        raise HTTPException(409, str(error)) from None
+    await session.commit()
+    return await _out(session, check_in)
+
+
+@router.post("/{check_in_id}/cancel", responses=problems(401, 404, 409))
+async def cancel_check_in(
+    check_in_id: Id, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
+) -> CheckInOut:
+    """Cancel it (and any repeats). A child who asked to be told before things change, and
+    had heard about it, is told."""
+    check_in = await _find(session, caller, check_in_id)
+    try:
+        await checkins.cancel(
+            session, check_in=check_in, staff_id=caller.id, timezone=runtime.settings.timezone
+        )
+    except CheckInError as error:
+        raise HTTPException(409, str(error)) from None
+    await session.commit()
+    return await _out(session, check_in)
+
+
+@router.post("/{check_in_id}/trusted-adult-arranged", responses=problems(401, 404, 409))
+async def confirm_trusted_adult(
+    check_in_id: Id, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
+) -> CheckInOut:
+    """The worker has spoken to the child's trusted adult: the child's messages are planned."""
+    check_in = await _find(session, caller, check_in_id)
+    try:
+        await checkins.trusted_adult_arranged(
+            session, check_in=check_in, staff_id=caller.id, timezone=runtime.settings.timezone
+        )
+    except CheckInError as error:
+        raise HTTPException(409, str(error)) from None
+    await session.commit()
+    return await _out(session, check_in)
