@@ -16,16 +16,21 @@ class ExportJob(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     staff_id: int = Field(foreign_key="staff.id", index=True)
+    # answers (one row per answer) / aggregates (counts per outcome statement)
+    kind: str = Field(default="answers", max_length=12)
     # csv / xlsx / jsonl
     format: str = Field(max_length=8)
     filters: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     include_text: bool = False
     reason: str = Field(sa_type=Text)
     # queued / running / done / failed
-    status: str = Field(default="queued", max_length=12)
+    status: str = Field(default="queued", max_length=12, index=True)
     rows_done: int = 0
     rows_total: int | None = None
     path: str | None = Field(default=None, max_length=400)
     error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = when()
+    # Touched with every batch written; a running job that stops beating was lost in a
+    # restart and is queued again.
+    heartbeat_at: datetime | None = when(nullable=True)
     finished_at: datetime | None = when(nullable=True)

@@ -1,0 +1,279 @@
+"""Exports of answers or counts, as CSV, XLSX or JSON Lines. Admins export in bulk; a worker
+exports one child of theirs. Every export and download is audited with the reason given."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field, field_validator
+from sqlmodel import col, select
+
+from api.access import Caller, StaffDep
+from api.deps import RuntimeDep, SessionDep
+from api.routes.answers import Filters, scoped
+from api.runtime import Runtime
+from api.schemas import Id, Limit, Offset, problems
+from core.answer_queries import count_answers
+from core.audit import record
+from core.exports import (
+    INLINE_MAX_ROWS,
+    MEDIA_TYPES,
+    ExportSpec,
+    Jobs,
+    new_job,
+    stream_export,
+)
+from core.models import ExportJob, utcnow
+
+router = APIRouter(prefix="/exports", tags=["exports"])
+
+NOT_FOUND = "No such export"
+# Tasks running exports started by a request; kept so they are not collected mid-run.
+_running: set[asyncio.Task[None]] = set()
+
+
+def export_jobs(runtime: Runtime) -> Jobs:
+    return Jobs(
+        engine=runtime.engine,
+        sessionmaker=runtime.sessionmaker,
+        library=runtime.services.library,
+        export_dir=runtime.settings.export_dir,
+        min_group=max(1, runtime.settings.min_group_size),
+    )
+
+
+class ExportIn(Filters):
+    kind: Literal["answers", "aggregates"] = Field(
+        default="answers",
+        description="answers: one row per answer; aggregates: counts per outcome statement",
+    )
+    format: Literal["csv", "xlsx", "jsonl"] = "csv"
+    include_text: bool | None = Field(
+        default=None,
+        description="Add the child's own words. Default: yes for one child (`child_id`), "
+        "no for more",
+    )
+    background: bool = Field(
+        default=False,
+        description="Always make a file to download later. Big exports and XLSX always do.",
+    )
+    reason: str = Field(
+        min_length=3,
+        max_length=500,
+        description="Why this export is needed; kept in the audit log",
+        examples=["Quarterly report to the corporate parenting board"],
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        value = value.strip()
+        if len(value) < 3:
+            raise ValueError("say why you need this export")
+        if any(ord(c) < 32 and c not in "\n\t" for c in value):
+            raise ValueError("the reason has control characters in it")
+        return value
+
+
+class ExportJobOut(BaseModel):
+    id: int
+    kind: str
+    format: str
+    status: str = Field(description="queued / running / done / failed / expired")
+    rows_done: int
+    rows_total: int | None
+    include_text: bool
+    filters: dict[str, Any]
+    created_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    download: str | None = Field(
+        description="Where to get the file, once done", examples=["/exports/7/file"]
+    )
+
+
+def _job_out(job: ExportJob) -> ExportJobOut:
+    assert job.id is not None
+    filters = {k: v for k, v in job.filters.items() if k != "visible_to"}
+    return ExportJobOut(
+        id=job.id,
+        kind=job.kind,
+        format=job.format,
+        status=job.status,
+        rows_done=job.rows_done,
+        rows_total=job.rows_total,
+        include_text=job.include_text,
+        filters=filters,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        error=job.error,
+        download=f"/exports/{job.id}/file" if job.status == "done" else None,
+    )
+
+
+def _file_name(spec: ExportSpec) -> str:
+    child = spec.filter.child_id
+    who = f"child-{child}" if child is not None else "all"
+    return f"sayso-{spec.kind}-{who}-{utcnow():%Y%m%d-%H%M}.{spec.format}"
+
+
+STREAMED = {
+    200: {
+        "description": "A small CSV or JSON Lines export, streamed as it is read",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=202,
+    responses={**STREAMED, **problems(400, 401, 403, 404)},
+)
+async def create_export(
+    body: ExportIn, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
+) -> ExportJobOut:
+    """Export answers (or counts per outcome statement). Up to 10,000 rows of CSV or JSON
+    Lines come straight back (200); more, XLSX, or `background: true` make a job (202) to
+    follow at `GET /exports/{id}` and download at `GET /exports/{id}/file`.
+
+    Only admins export more than one child; a worker gives `child_id` of a child of theirs.
+    Aggregate counts from fewer than `SAYSO_MIN_GROUP_SIZE` children are shown as `<5` in
+    CSV and XLSX, and as null with `suppressed: true` in JSON Lines."""
+    if body.child_id is None and not caller.is_admin:
+        raise HTTPException(
+            403, "Only an admin can export more than one child; give the child_id of yours"
+        )
+    if body.kind == "aggregates" and body.include_text:
+        raise HTTPException(400, "Counts hold no words: leave out include_text for aggregates")
+    filters = await scoped(
+        Filters(**body.model_dump(include=set(Filters.model_fields))), caller, session
+    )
+    include_text = body.kind == "answers" and (
+        body.include_text if body.include_text is not None else body.child_id is not None
+    )
+    spec = ExportSpec(
+        kind=body.kind,
+        format=body.format,
+        filter=filters,
+        include_text=include_text,
+        min_group=max(1, runtime.settings.min_group_size),
+    )
+    rows = await count_answers(session, filters) if spec.kind == "answers" else None
+    detail = {
+        "kind": spec.kind,
+        "format": spec.format,
+        "filters": filters.public(),
+        "include_text": include_text,
+        "rows": rows,
+    }
+    inline = spec.format != "xlsx" and not body.background and (rows or 0) <= INLINE_MAX_ROWS
+    if inline:
+        record(
+            session,
+            staff_id=caller.id,
+            action="export.create",
+            young_person_id=body.child_id,
+            reason=body.reason,
+            detail=detail,
+        )
+        await session.commit()
+        return StreamingResponse(  # type: ignore[return-value]
+            stream_export(runtime.engine, runtime.services.library, spec),
+            media_type=MEDIA_TYPES[spec.format],
+            headers={"Content-Disposition": f'attachment; filename="{_file_name(spec)}"'},
+        )
+    job = new_job(staff_id=caller.id, spec=spec, reason=body.reason, rows_total=rows)
+    session.add(job)
+    await session.flush()
+    record(
+        session,
+        staff_id=caller.id,
+        action="export.create",
+        young_person_id=body.child_id,
+        subject=f"export:{job.id}",
+        reason=body.reason,
+        detail=detail,
+    )
+    await session.commit()
+    assert job.id is not None
+    # Started at once here; the clock (api/jobs.py) picks up any job a restart left behind.
+    task = asyncio.create_task(export_jobs(runtime).run(job.id))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    return _job_out(job)
+
+
+async def _own_job(session: SessionDep, caller: Caller, export_id: int) -> ExportJob:
+    """Only whoever made it, or an admin, may see an export; to anyone else it does not exist."""
+    job = await session.get(ExportJob, export_id)
+    if job is None or not (caller.is_admin or job.staff_id == caller.id):
+        raise HTTPException(404, NOT_FOUND)
+    return job
+
+
+@router.get("", responses=problems(401))
+async def list_exports(
+    caller: StaffDep, session: SessionDep, limit: Limit = 50, offset: Offset = 0
+) -> list[ExportJobOut]:
+    """Newest first: your own exports (admins: everyone's)."""
+    query = select(ExportJob).order_by(col(ExportJob.id).desc())
+    if not caller.is_admin:
+        query = query.where(ExportJob.staff_id == caller.id)
+    result = await session.exec(query.offset(offset).limit(limit))
+    return [_job_out(job) for job in result.all()]
+
+
+@router.get("/{export_id}", responses=problems(401, 404))
+async def get_export(export_id: Id, caller: StaffDep, session: SessionDep) -> ExportJobOut:
+    """How far a background export has got (`rows_done` of `rows_total`)."""
+    return _job_out(await _own_job(session, caller, export_id))
+
+
+DOWNLOAD = {
+    200: {
+        "description": "The export file",
+        "content": {
+            media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+            for media in MEDIA_TYPES.values()
+        },
+    }
+}
+
+
+@router.get(
+    "/{export_id}/file",
+    response_class=Response,
+    responses={**DOWNLOAD, **problems(401, 404, 409)},
+)
+async def download_export(export_id: Id, caller: StaffDep, session: SessionDep) -> Response:
+    """The finished file, for whoever made the export or an admin. Every download is audited."""
+    job = await _own_job(session, caller, export_id)
+    if job.status != "done" or job.path is None:
+        words = {"expired": "This export's file has been deleted; make a new export"}
+        raise HTTPException(409, words.get(job.status, f"This export is not ready: {job.status}"))
+    path = Path(job.path)
+    if not await asyncio.to_thread(path.is_file):
+        raise HTTPException(409, "This export's file is gone; make a new export")
+    record(
+        session,
+        staff_id=caller.id,
+        action="export.download",
+        young_person_id=job.filters.get("child_id"),
+        subject=f"export:{job.id}",
+    )
+    await session.commit()
+    kind = "answers" if job.kind == "answers" else "aggregates"
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES[job.format],
+        filename=f"sayso-{kind}-{job.id}.{job.format}",
+    )
