@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from api.routes.exports import export_jobs
 from api.runtime import Runtime
 from bot.outbox_sender import create_delivery
 from core.callbacks_queue import flag_overdue_job as flag_overdue_callbacks
@@ -53,6 +54,8 @@ def periodic_jobs(runtime: Runtime) -> list[Job]:
             lambda: advance_check_ins(runtime.sessionmaker, timezone=runtime.settings.timezone),
         ),
         Job("overdue-callbacks", 300, lambda: flag_overdue_callbacks(runtime.sessionmaker)),
+        # Exports start at once when asked; this finds any a restart left behind.
+        Job("exports", 30, export_jobs(runtime).tick),
     ]
 
 
