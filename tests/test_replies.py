@@ -192,7 +192,9 @@ async def test_delivery_figures_and_reactions_per_reply(
     reply_id = reply.json()["id"]
     messages = await outbox_of(runtime, reply_id)
     async with runtime.sessionmaker() as session:
-        for message, status in zip(messages, ["sent", "sent", "dead", "cancelled", "pending"]):
+        for message, status in zip(
+            messages, ["sent", "sent", "dead", "cancelled", "pending"], strict=True
+        ):
             await session.exec(
                 update(OutboxMessage)  # type: ignore[call-overload]
                 .where(col(OutboxMessage.id) == message.id)
