@@ -21,7 +21,7 @@ SUBJECT = "check_in"
 
 def _is_for(check_in: CheckIn | None, occasion: Occasion, statuses: tuple[str, ...]) -> bool:
     """Still true: the check-in exists, is in one of `statuses`, at the time the row speaks of."""
-    if check_in is None or check_in.status not in statuses or occasion.child.paused:
+    if check_in is None or check_in.status not in statuses:
         return False
     planned = occasion.message.payload.get("planned_for")
     return planned is None or datetime.fromisoformat(planned) == check_in.planned_for
@@ -64,7 +64,11 @@ async def heads_up(occasion: Occasion) -> list[Message] | None:
     assert check_in.id is not None
     buttons = [
         [Button(tr.gettext("👍 OK"), respond_action(SUBJECT, check_in.id, "ok"))],
-        [Button(tr.gettext("📅 Another time"), respond_action(SUBJECT, check_in.id, "another_time"))],
+        [
+            Button(
+                tr.gettext("📅 Another time"), respond_action(SUBJECT, check_in.id, "another_time")
+            )
+        ],
         [
             Button(
                 tr.gettext("🧑 Ask my carer first"),
@@ -78,7 +82,9 @@ async def heads_up(occasion: Occasion) -> list[Message] | None:
 @renders("check_in")
 async def check_in_message(occasion: Occasion) -> list[Message] | None:
     check_in = await _check_in(occasion)
-    if check_in is None or not _is_for(check_in, occasion, ("waiting_for_child", "scheduled", "due")):
+    if check_in is None or not _is_for(
+        check_in, occasion, ("waiting_for_child", "scheduled", "due")
+    ):
         return None
     tr = occasion.translator
     text = tr.gettext("It is time for your check-in. Tap the button to start.")

@@ -53,7 +53,9 @@ def _heads_up(
     return moment if moment < check_in_at else None
 
 
-def reminder_at(prefs: Preferences, *, planned_for: datetime, now: datetime, timezone: str) -> datetime:
+def reminder_at(
+    prefs: Preferences, *, planned_for: datetime, now: datetime, timezone: str
+) -> datetime:
     return first_allowed_moment(prefs, max(planned_for + REMINDER_AFTER, now), timezone=timezone)
 
 

@@ -170,7 +170,9 @@ async def trusted_adult_arranged(
     """The worker has arranged it with the trusted adult: now the child's messages are planned."""
     if check_in.status != "waiting_for_trusted_adult":
         raise CheckInError("This check-in is not waiting for a trusted adult")
-    _plan_messages(session, check_in, await preferences(session, check_in.young_person_id), timezone)
+    _plan_messages(
+        session, check_in, await preferences(session, check_in.young_person_id), timezone
+    )
     _audit(session, check_in, staff_id, "check_in.trusted_adult_arranged")
 
 
