@@ -31,20 +31,22 @@ To connect the bot: message @BotFather on Telegram, send /newbot, copy the token
 stop this (Ctrl+C) and run:  SAYSO_TELEGRAM_TOKEN=<your token> make run"""
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, *, bot: bool = True, jobs: bool = True) -> None:
+    """The HTTP API (and the Telegram webhook); with `bot` polling too, with `jobs` the clock."""
     runtime = await build_runtime(settings)
     app = create_app(runtime)
-    app.router.lifespan_context = _lifespan(runtime)
+    app.router.lifespan_context = _lifespan(runtime, bot=bot, jobs=jobs)
     settle_memory()
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
     await uvicorn.Server(config).serve()
 
 
-def _lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
+def _lifespan(runtime: Runtime, *, bot: bool, jobs: bool):  # type: ignore[no-untyped-def]
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scheduler = start_scheduler(periodic_jobs(runtime))
-        polling = await start_bot(runtime)
+        scheduler = start_scheduler(periodic_jobs(runtime)) if jobs else None
+        # Webhook mode: the API receives updates, so it also sets the webhook.
+        polling = await start_bot(runtime) if bot or runtime.settings.webhook_url else None
         base = f"http://{runtime.settings.host}:{runtime.settings.port}"
         log.info("sayso is running at %s (health: %s/health, API docs: %s/docs)", base, base, base)
         if runtime.bot is None:
@@ -52,14 +54,45 @@ def _lifespan(runtime: Runtime):  # type: ignore[no-untyped-def]
         try:
             yield
         finally:
-            scheduler.shutdown(wait=False)
-            if polling is not None:
-                polling.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await polling
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            await _cancel(polling)
             await runtime.close()
 
     return lifespan
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _until_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+
+async def poll(settings: Settings) -> None:
+    """The Telegram bot alone, polling (the scaled-out shape without a webhook)."""
+    if settings.webhook_url:
+        raise StaffError("with SAYSO_WEBHOOK_URL set, updates arrive at `sayso api`; run that")
+    runtime = await build_runtime(settings)
+    if runtime.bot is None:
+        await runtime.close()
+        raise StaffError("the bot needs a token: set SAYSO_TELEGRAM_TOKEN")
+    settle_memory()
+    polling = await start_bot(runtime)
+    log.info("sayso bot started: polling Telegram for updates")
+    try:
+        await _until_signal()
+    finally:
+        await _cancel(polling)
+        await runtime.close()
 
 
 async def work(settings: Settings) -> None:
@@ -69,14 +102,10 @@ async def work(settings: Settings) -> None:
         await runtime.close()
         raise StaffError("the worker sends through the bot: set SAYSO_TELEGRAM_TOKEN")
     settle_memory()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     scheduler = start_scheduler(periodic_jobs(runtime))
     log.info("sayso worker started: outbox delivery and periodic jobs")
     try:
-        await stop.wait()
+        await _until_signal()
     finally:
         scheduler.shutdown(wait=False)
         # A tick in progress hands back the rows it has not started before the engine closes.
@@ -117,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sayso", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the API, the bot and the scheduler in one process")
+    commands.add_parser("api", help="run the HTTP API (and the Telegram webhook) alone")
+    commands.add_parser("bot", help="run the Telegram bot alone, polling for updates")
     commands.add_parser("worker", help="run the outbox worker and periodic jobs alone")
     commands.add_parser("migrate", help="create or upgrade the database schema")
     commands.add_parser("check-content", help="validate content/*.yaml and exit")
@@ -134,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"content is valid: {len(library.conversations)} conversations")
         elif args.command == "worker":
             asyncio.run(work(settings))
+        elif args.command == "api":
+            asyncio.run(serve(settings, bot=False, jobs=False))
+        elif args.command == "bot":
+            asyncio.run(poll(settings))
         elif args.command == "migrate":
             asyncio.run(migrate_only(settings))
         elif args.command == "create-admin":

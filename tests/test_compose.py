@@ -25,12 +25,15 @@ def test_compose_file_is_valid() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_compose_runs_postgres_redis_and_the_app() -> None:
+def test_compose_runs_postgres_redis_the_api_the_bot_and_the_worker() -> None:
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    assert {"postgres", "redis", "app"} <= set(services)
-    env = services["app"]["environment"]
-    assert env["SAYSO_DATABASE_URL"].startswith("postgresql+asyncpg://")
-    assert env["SAYSO_REDIS_URL"].startswith("redis://")
+    assert {"postgres", "redis", "app", "bot", "worker"} <= set(services)
+    commands = {name: services[name]["command"][-1] for name in ("app", "bot", "worker")}
+    assert commands == {"app": "api", "bot": "bot", "worker": "worker"}
+    for name in commands:
+        env = services[name]["environment"]
+        assert env["SAYSO_DATABASE_URL"].startswith("postgresql+asyncpg://")
+        assert env["SAYSO_REDIS_URL"].startswith("redis://")
 
 
 def test_compose_check_would_catch_a_broken_file(tmp_path: Path) -> None:
