@@ -215,17 +215,41 @@ def _suppressed_as(spec: ExportSpec) -> str:
     return f"<{spec.min_group}"
 
 
-def _text_cells(row: Row, spec: ExportSpec) -> list[Any]:
-    """Cells for CSV: ISO times, lowercase booleans, '<5' for a suppressed count."""
-    cells: list[Any] = []
-    for name, value in zip(spec.columns, row, strict=True):
-        if value is None and spec.kind == "aggregates" and name in ("answers", "children"):
-            value = _suppressed_as(spec)
-        elif isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, bool):
-            value = "true" if value else "false"
-        cells.append(safe_cell(value))
+TIMES = {"answered_at", "updated_at"}
+FLAGS = {"has_voice", "confirmed", "suppressed"}
+NUMBERS = {"answer_id", "child_id", "run_id", "content_version", "score"}
+COUNTS = {"answers", "children"}
+
+
+def _csv_cells(spec: ExportSpec) -> Callable[[Row], list[Any]]:
+    """Turns a row into CSV cells: ISO times, lowercase booleans, '<5' for a hidden count,
+    and every piece of text made safe. Which column is which is worked out once per export,
+    and the per-row work is plain loops (a function call per cell halves the rate)."""
+    hidden = _suppressed_as(spec)
+    columns = spec.columns
+    times = [i for i, name in enumerate(columns) if name in TIMES]
+    flags = [i for i, name in enumerate(columns) if name in FLAGS]
+    counts = [i for i, name in enumerate(columns) if name in COUNTS]
+    texts = [i for i, name in enumerate(columns) if name not in TIMES | FLAGS | COUNTS | NUMBERS]
+    starts = FORMULA_STARTS
+
+    def cells(row: Row) -> list[Any]:
+        out = list(row)
+        for i in times:
+            if out[i] is not None:
+                out[i] = out[i].isoformat()
+        for i in flags:
+            if out[i] is not None:
+                out[i] = "true" if out[i] else "false"
+        for i in counts:
+            if out[i] is None:
+                out[i] = hidden
+        for i in texts:
+            value = out[i]
+            if value and value.startswith(starts):
+                out[i] = "'" + value
+        return out
+
     return cells
 
 
@@ -235,8 +259,9 @@ async def csv_chunks(spec: ExportSpec, batches: Batches) -> AsyncIterator[bytes]
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(spec.columns)
+    cells = _csv_cells(spec)
     async for batch in batches:
-        writer.writerows(_text_cells(row, spec) for row in batch)
+        writer.writerows(map(cells, batch))
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
