@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from api import webhook
 from api.access import PUBLIC
 from api.routes import (
+    alerts,
     answers,
     audit,
     auth,
@@ -72,6 +73,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         auth,
         staff,
         children,
+        alerts,
         enrolment,
         replies,
         checkins,

@@ -16,6 +16,7 @@ from core.callbacks_queue import flag_overdue_job as flag_overdue_callbacks
 from core.checkins import advance_job as advance_check_ins
 from core.housekeeping import prune_processed_updates
 from core.replies import queue_due_replies
+from core.safeguarding import notify_due
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ def periodic_jobs(runtime: Runtime) -> list[Job]:
         Job("overdue-callbacks", 300, lambda: flag_overdue_callbacks(runtime.sessionmaker)),
         # Exports start at once when asked; this finds any a restart left behind.
         Job("exports", 30, export_jobs(runtime).tick),
+        # Safeguarding alerts: first notice and escalation, by email and webhook, never Telegram.
+        Job(
+            "alerts",
+            runtime.settings.alert_check_seconds,
+            lambda: notify_due(runtime.sessionmaker, runtime.settings),
+        ),
     ]
 
 

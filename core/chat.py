@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import engine, enrolment, proactive, render
+from core import engine, enrolment, proactive, render, safeguarding
 from core import when as timing
 from core.answers import (
     answers_of,
@@ -42,6 +42,8 @@ class Services:
     settings: Settings
     locales: list[str]
     translator: Callable[[str], Translator]
+    # Screens every child's words for disclosures of harm (core.screening); None: no lexicon.
+    screener: safeguarding.Screens | None = None
 
     def languages(self) -> tuple[tuple[str, str], ...]:
         return tuple((code, native_name(code)) for code in self.locales)
@@ -174,8 +176,18 @@ class Chat:
         await self.session.commit()
         return messages
 
-    async def typed(self, text: str) -> list[Message]:
-        """Words the child typed, kept whole whatever was expected."""
+    async def typed(self, text: str, *, source: str = "typed") -> list[Message]:
+        """Words the child typed, kept whole whatever was expected; screened first."""
+        alert = await safeguarding.screen(self, text, source=source)
+        return await safeguarding.safety_first(self, alert, await self._typed(text))
+
+    async def captioned(self, text: str) -> list[Message]:
+        """A photo or file with words: the file is not kept, the words are."""
+        alert = await safeguarding.screen(self, text, source="caption")
+        note = Message(self.tr.gettext("I can't keep photos or files, but I saved your words."))
+        return await safeguarding.safety_first(self, alert, [note, *await self._typed(text)])
+
+    async def _typed(self, text: str) -> list[Message]:
         newcomer = not self.child.onboarded
         run, opening = await self._open_run()
         if opening and newcomer:
@@ -197,24 +209,30 @@ class Chat:
             return await self._apply(run, Event("choose", question.id, value))
         return await self._apply(run, Event("text", question.id, text=text))
 
-    async def voice(self, file_id: str) -> list[Message]:
+    async def voice(self, file_id: str, caption: str | None = None) -> list[Message]:
+        """A voice note (its caption, if any, is screened first and kept with it)."""
+        alert = await safeguarding.screen(self, caption, source="voice_caption")
+        return await safeguarding.safety_first(self, alert, await self._voice(file_id, caption))
+
+    async def _voice(self, file_id: str, caption: str | None) -> list[Message]:
         run = await self._active_run()
         conversation, state = self._loaded(run) if run else (None, RunState())
         question = conversation.question(state.current or "") if conversation else None
         if run is not None and question is not None and question.type == "voice":
-            return await self._apply(run, Event("voice", question.id, value=file_id))
+            event = Event("voice", question.id, value=file_id, text=caption or None)
+            return await self._apply(run, event)
         run, _ = await self._open_run()
-        await self._keep(run, voice=file_id)
+        await self._keep(run, text=caption or None, voice=file_id)
         note = Message(self.tr.gettext("Thank you. I kept your voice note for your worker."))
         return [note, *await self._where_we_are()]
 
     async def edited(self, text: str) -> list[Message]:
         """A child changed a message they sent: the new words are kept beside the old ones."""
+        alert = await safeguarding.screen(self, text, source="edited")
         run, _ = await self._open_run()
         await self._keep(run, text=text)
-        return [
-            Message(self.tr.gettext("I saw that you changed your message. I saved the new words."))
-        ]
+        note = self.tr.gettext("I saw that you changed your message. I saved the new words.")
+        return await safeguarding.safety_first(self, alert, [Message(note)])
 
     async def stop_all(self) -> list[Message]:
         """/stop: end any conversation, keeping what was given, and pause every message."""
@@ -350,9 +368,12 @@ class Chat:
             return await self._resume(run)
         outcome = engine.apply(conversation, state, event)
         await self._store(run, conversation, outcome.state, outcome.records)
+        alert = None
+        for record in outcome.records:  # a low answer to a safety question
+            alert = await safeguarding.low_answer(self, record) or alert
         messages = await self._after(run, conversation, outcome)
         await self.session.commit()
-        return messages
+        return await safeguarding.safety_first(self, alert, messages)
 
     async def _after(
         self, run: ConversationRun, conversation: Conversation, outcome: engine.Outcome

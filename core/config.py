@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,11 +45,54 @@ class Settings(BaseSettings):
     # how many days a link works before it expires.
     bot_username: str | None = None
     enrolment_link_days: int = Field(default=14, ge=1, le=90)
+    # Safeguarding alerts: office hours (when messages are read), who is told and how, and how
+    # soon an alert nobody has acknowledged goes to the duty team (core/safeguarding.py).
+    office_hours: str = "Mon-Fri 09:00-17:00"
+    alert_email_to: str | None = None
+    duty_email: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "sayso@localhost"
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    alert_webhook_url: str | None = None
+    alert_webhook_secret: SecretStr | None = None
+    alert_escalate_minutes: float = Field(default=15, ge=1, le=1440)
+    alert_check_seconds: float = Field(default=10, ge=1, le=600)
+    admin_url: str | None = None
 
     @field_validator("telegram_token", "webhook_secret", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator(
+        "smtp_password", "alert_webhook_secret", "alert_email_to", "duty_email", mode="before"
+    )
+    @classmethod
+    def _blank_alert_setting_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours(cls, value: str) -> str:
+        from core.safeguarding import parse_office_hours  # it needs no settings; no cycle
+
+        parse_office_hours(value)  # raises ValueError with the expected shape
+        return value
+
+    @field_validator("alert_webhook_url", mode="before")
+    @classmethod
+    def _webhook_is_https(cls, value: object) -> object:
+        if value in ("", None):
+            return None
+        local = ("http://localhost", "http://127.0.0.1")
+        if not isinstance(value, str) or not (
+            value.startswith("https://") or value.startswith(local)
+        ):
+            raise ValueError("SAYSO_ALERT_WEBHOOK_URL must start with https://")
+        return value
 
     @field_validator("database_url")
     @classmethod

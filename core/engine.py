@@ -206,7 +206,7 @@ def _words(
     record = Record(
         question,
         given,
-        text=event.text if event.kind == "text" else None,
+        text=event.text,  # typed words, or the caption of a voice note
         voice_file_id=event.value if event.kind == "voice" else None,
     )
     if question.sets and question.takes_text:

@@ -4,4 +4,5 @@ registers their renderers and responders (core.proactive); the runtime imports i
 from __future__ import annotations
 
 import core.checkin_messages
-import core.reply_messages  # noqa: F401
+import core.reply_messages
+import core.safeguarding  # noqa: F401

@@ -10,7 +10,6 @@ from bot.commands import register_chat_commands
 from bot.send import show
 from core.chat import Chat
 from core.render import Action
-from core.render import Message as Say
 
 
 def build() -> Router:
@@ -34,12 +33,11 @@ def build() -> Router:
     @router.message(F.voice)
     async def voice(message: Message, chat: Chat, bot: Bot) -> None:
         assert message.voice is not None
-        await show(bot, chat, await chat.voice(message.voice.file_id))
+        await show(bot, chat, await chat.voice(message.voice.file_id, message.caption))
 
     @router.message(F.caption)
     async def captioned(message: Message, chat: Chat, bot: Bot) -> None:
         """A photo or file with words: the file is not kept, the words are."""
-        note = Say(chat.tr.gettext("I can't keep photos or files, but I saved your words."))
-        await show(bot, chat, [note, *await chat.typed(message.caption or "")])
+        await show(bot, chat, await chat.captioned(message.caption or ""))
 
     return router

@@ -13,9 +13,12 @@ from core.models.children import (
 from core.models.contact import CheckIn, EnrolmentToken, OutboxMessage
 from core.models.exports import ExportJob
 from core.models.replies import Reply, ReplyRecipient, ReplyText
+from core.models.safeguarding import Alert, AlertStep
 from core.models.staff import AuditEntry, Staff, StaffNotice, StaffToken
 
 __all__ = [
+    "Alert",
+    "AlertStep",
     "Answer",
     "AuditEntry",
     "CallbackRequest",

@@ -1,0 +1,59 @@
+"""Safeguarding alerts: a child's words that need a person, and every step taken to reach one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Text
+from sqlmodel import Field, SQLModel
+
+from core.models.base import UTCDateTime, when
+
+
+class Alert(SQLModel, table=True):
+    """Raised in the transaction that stored the child's words; kept under a safeguarding hold."""
+
+    __tablename__ = "alert"
+
+    id: int | None = Field(default=None, primary_key=True)
+    young_person_id: int = Field(foreign_key="young_person.id", index=True)
+    # e.g. ["self_harm"], ["screening_error"], ["unsafe_answer"]
+    categories: list[str] = Field(default_factory=list, sa_type=JSON)
+    about_someone_else: bool = False
+    # typed / edited / caption / voice_caption / answer
+    source: str = Field(max_length=16)
+    # The child's words (or the answer given). Read and written only through
+    # core.safeguarding.words_of / set_words, so encryption at rest goes in one place.
+    message: str | None = Field(default=None, sa_type=Text)
+    # Lexicon entry ids that matched, for the safeguarding lead reviewing the lexicon.
+    matched: list[str] = Field(default_factory=list, sa_type=JSON)
+    answer_id: int | None = Field(default=None, foreign_key="answer.id")
+    raised_at: datetime = when(index=True)
+    acknowledged_at: datetime | None = when(nullable=True)
+    acknowledged_by: int | None = Field(default=None, foreign_key="staff.id")
+    cleared_at: datetime | None = when(nullable=True, index=True)
+    cleared_by: int | None = Field(default=None, foreign_key="staff.id")
+    # Notification rounds: 0 is the first notice, then one escalation per interval.
+    round: int = 0
+    # When the escalation job looks at this alert next; None once acknowledged or cleared.
+    next_step_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class AlertStep(SQLModel, table=True):
+    """One try to tell a person about an alert, by one channel (email to one address, webhook)."""
+
+    __tablename__ = "alert_step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", index=True)
+    round: int
+    # notify / escalate
+    kind: str = Field(max_length=12)
+    # email / webhook
+    channel: str = Field(max_length=12)
+    # An email address, or the webhook's host (never its path or secret).
+    target: str = Field(max_length=254)
+    # sent / failed
+    status: str = Field(max_length=8)
+    error: str | None = Field(default=None, sa_type=Text)
+    at: datetime = when()
