@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -37,6 +37,7 @@ from core.outbox import enqueue
 STATUSES = ("done", "in_progress", "cannot")
 AUDIENCES = ("feedback", "group")
 REACTIONS = ("thanks", "not_really", "more")
+MAX_AHEAD = timedelta(days=366)
 # How many ids go into one IN (...): well inside every backend's limit on parameters.
 CHUNK = 1000
 
@@ -173,6 +174,19 @@ async def _check_audience(session: AsyncSession, draft: Draft) -> None:
             raise ReplyError(f"No children with these ids: {_listed(missing)}")
 
 
+def _send_at(wanted: datetime | None, now: datetime) -> datetime:
+    """When it goes out: now if not given or past; never more than a year ahead."""
+    if wanted is None:
+        return now
+    try:
+        moment = wanted.astimezone(UTC)
+    except OverflowError:
+        raise ReplyError("send_at is not a time we can use") from None
+    if moment > now + MAX_AHEAD:
+        raise ReplyError("send_at can be at most a year from now")
+    return max(moment, now)
+
+
 async def create_reply(
     session: AsyncSession,
     *,
@@ -185,6 +199,7 @@ async def create_reply(
 ) -> Reply:
     """Check the draft, store it, and queue it at once if its time has come. Not committed."""
     now = now or utcnow()
+    send_at = _send_at(draft.send_at, now)
     _check_words(draft, locales)
     await _check_links(session, draft, library)
     await _check_audience(session, draft)
@@ -198,7 +213,7 @@ async def create_reply(
         },
         audience=draft.audience,
         child_ids=sorted(set(draft.child_ids)),
-        send_at=max(draft.send_at or now, now),
+        send_at=send_at,
         created_at=now,
     )
     if draft.audience == "feedback" and not await resolve_audience(session, reply, library):

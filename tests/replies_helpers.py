@@ -82,10 +82,13 @@ async def rendered(runtime: Runtime, message: OutboxMessage) -> list[Message] | 
 
 
 def reply_body(**fields: Any) -> dict[str, Any]:
+    """A reply body; `texts` may be given as {locale: {"body": ..., "why": ...}}."""
     body: dict[str, Any] = {
         "status": "done",
         "links": {"outcomes": ["listened"]},
         "texts": {"en": {"body": "Workers now call you back within a day."}},
     }
     body.update(fields)
+    if isinstance(body["texts"], dict):
+        body["texts"] = [{"locale": code, **text} for code, text in body["texts"].items()]
     return body

@@ -61,7 +61,7 @@ async def test_each_child_gets_it_at_the_first_moment_their_rules_allow(
     group = [night_owl, weekender, anytime, defaults]
     created = await admin.post(
         "/replies",
-        json=reply_body(audience="group", child_ids=group, send_at=wednesday_night.isoformat()),
+        json=reply_body(child_ids=group, send_at=wednesday_night.isoformat()),
     )
     assert created.status_code == 201, created.text
     reply_id = created.json()["id"]
@@ -92,7 +92,7 @@ async def test_a_late_run_of_the_clock_never_sends_in_quiet_hours(
     tuesday_afternoon = _next(1, 16)
     created = await admin.post(
         "/replies",
-        json=reply_body(audience="group", child_ids=[child], send_at=tuesday_afternoon.isoformat()),
+        json=reply_body(child_ids=[child], send_at=tuesday_afternoon.isoformat()),
     )
     # The service was down until 23:00 that night: the reply waits for the morning.
     late = tuesday_afternoon.replace(hour=23)
@@ -166,7 +166,6 @@ async def test_the_text_falls_back_to_the_default_language_then_to_any(
         await add_child(runtime, worker_id=None, locale=code) for code in ("cy", "pl", "uk")
     ]
     both = reply_body(
-        audience="group",
         child_ids=[welsh, polish],
         texts={"en": {"body": "We fixed the bus passes."}, "cy": {"body": "Rydym wedi trwsio."}},
     )
@@ -177,9 +176,7 @@ async def test_the_text_falls_back_to_the_default_language_then_to_any(
     assert "Rydym wedi trwsio." in welsh_text and "bus passes" not in welsh_text
     assert "We fixed the bus passes." in polish_text
 
-    only_welsh = reply_body(
-        audience="group", child_ids=[ukrainian], texts={"cy": {"body": "Rydym wedi trwsio."}}
-    )
+    only_welsh = reply_body(child_ids=[ukrainian], texts={"cy": {"body": "Rydym wedi trwsio."}})
     reply_id = (await admin.post("/replies", json=only_welsh)).json()["id"]
     (message,) = await outbox_of(runtime, reply_id)
     assert "Rydym wedi trwsio." in (await rendered(runtime, message) or [])[0].text
@@ -264,7 +261,7 @@ async def test_a_tap_on_someone_elses_reply_changes_nothing(
     runtime: Runtime, admin: httpx.AsyncClient, onboarded: Child
 ) -> None:
     other = await add_child(runtime, worker_id=None)
-    reply = await admin.post("/replies", json=reply_body(audience="group", child_ids=[other]))
+    reply = await admin.post("/replies", json=reply_body(child_ids=[other]))
     reply_id = reply.json()["id"]
     await onboarded.press(f"t:0:p:reply_{reply_id}:thanks")
     assert "That button is from an earlier message" in onboarded.said()
@@ -278,7 +275,7 @@ async def test_a_cancelled_reply_is_not_rendered(
     runtime: Runtime, admin: httpx.AsyncClient
 ) -> None:
     child = await add_child(runtime, worker_id=None)
-    reply = await admin.post("/replies", json=reply_body(audience="group", child_ids=[child]))
+    reply = await admin.post("/replies", json=reply_body(child_ids=[child]))
     (message,) = await outbox_of(runtime, reply.json()["id"])
     assert await rendered(runtime, message) is not None
     await admin.post(f"/replies/{reply.json()['id']}/cancel")

@@ -3,11 +3,11 @@ and reactions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,7 +16,7 @@ from api.deps import RuntimeDep, SessionDep
 from api.schemas import MAX_ID, Body, Id, Limit, Offset, problems
 from core import replies
 from core.audit import record
-from core.models import OutboxMessage, Reply, ReplyRecipient, ReplyText, utcnow
+from core.models import OutboxMessage, Reply, ReplyRecipient, ReplyText
 
 router = APIRouter(prefix="/replies", tags=["you said, we did"])
 
@@ -27,7 +27,8 @@ ContentId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_l
 OutcomeId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.]*$", max_length=49)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", max_length=12)]
 ChildId = Annotated[int, Field(ge=1, le=MAX_ID)]
-MAX_AHEAD = timedelta(days=366)
+# Words with at least one letter or sign in them; spaces around them are trimmed.
+Words = Annotated[str, StringConstraints(pattern=r"\S")]
 
 
 class QuestionLink(Body):
@@ -36,67 +37,100 @@ class QuestionLink(Body):
 
 
 class Links(Body):
-    """What the reply answers: at least one answer, question or outcome statement."""
+    """What the reply answers: one or more of answers, questions, outcome statements."""
 
-    answer_ids: list[ChildId] = Field(default_factory=list, max_length=1000, examples=[[12, 40]])
-    questions: list[QuestionLink] = Field(default_factory=list, max_length=100)
-    outcomes: list[OutcomeId] = Field(
-        default_factory=list, max_length=50, examples=[["listened", "say"]]
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    answer_ids: list[ChildId] = Field(
+        default=None,  # type: ignore[assignment]
+        min_length=1,
+        max_length=1000,
+        description="Answers (ids from GET /answers): their children",
+        examples=[[12, 40]],
     )
+    questions: list[QuestionLink] = Field(
+        default=None,  # type: ignore[assignment]
+        min_length=1,
+        max_length=100,
+        description="Questions: every child who answered them",
+    )
+    outcomes: list[OutcomeId] = Field(
+        default=None,  # type: ignore[assignment]
+        min_length=1,
+        max_length=50,
+        description="Outcome statements (ids from GET /replies/outcomes): every child who "
+        "answered them",
+        examples=[["listened", "say"]],
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> Links:
+        if not self.model_fields_set:
+            raise ValueError("link at least one of answer_ids, questions, outcomes")
+        return self
 
 
 class TextIn(Body):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    locale: Locale = Field(examples=["en"])
+    body: Words = Field(max_length=2000, examples=["Workers now call back within a day."])
+    why: Words | None = Field(default=None, max_length=1000, examples=[None])
 
-    body: str = Field(
-        min_length=1, max_length=2000, examples=["Workers now call back within a day."]
+
+class TextWithWhy(TextIn):
+    why: Words = Field(  # type: ignore[assignment]
+        max_length=1000, examples=["There is no money for more staff this year."]
     )
-    why: str | None = Field(default=None, max_length=1000, examples=[None])
 
 
-class ReplyIn(Body):
-    status: Status = Field(
-        description="done, in_progress, or cannot (then every text must say why)",
-        examples=["done"],
-    )
+class _NewReply(Body):
     links: Links
-    texts: dict[Locale, TextIn] = Field(
+    child_ids: list[ChildId] = Field(
+        default=None,  # type: ignore[assignment]
         min_length=1,
-        max_length=20,
-        description="The reply per language. A child gets their language, else the default "
-        "language (SAYSO_DEFAULT_LOCALE), else English, else any text given.",
-        examples=[{"en": {"body": "Workers now call back within a day."}}],
+        max_length=5000,
+        description="A chosen group. Leave out to reach the children whose feedback it answers "
+        "(the feedback given before the reply is written).",
+        examples=[[3, 8]],
     )
-    audience: Audience = Field(
-        default="feedback",
-        description="feedback: the children whose feedback it answers (given before the reply "
-        "is written); group: the children in child_ids",
-    )
-    child_ids: list[ChildId] = Field(default_factory=list, max_length=5000, examples=[[]])
     send_at: AwareDatetime | None = Field(
         default=None,
-        description="When it goes out (with a time zone); now if left out or in the past. Each "
-        "child gets it at the first moment their contact rules allow from then.",
+        description="When it goes out (with a time zone), at most a year ahead; now if left out "
+        "or in the past. Each child gets it at the first moment their contact rules allow.",
         examples=["2026-12-02T16:00:00Z"],
     )
 
-    @field_validator("send_at")
-    @classmethod
-    def _real_time(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        try:
-            moment = value.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("send_at is out of range") from None
-        if moment > utcnow() + MAX_AHEAD:
-            raise ValueError("send_at can be at most a year from now")
-        return moment
+
+TEXTS = (
+    "The reply per language, one text each. A child gets their language, else the default "
+    "language (SAYSO_DEFAULT_LOCALE), else English, else any text given."
+)
+
+
+class DoneReply(_NewReply):
+    status: Literal["done", "in_progress"] = Field(examples=["done"])
+    texts: list[TextIn] = Field(min_length=1, max_length=20, description=TEXTS)
+
+
+class CannotReply(_NewReply):
+    """We can't: be honest and say why, in every language."""
+
+    status: Literal["cannot"]
+    texts: list[TextWithWhy] = Field(min_length=1, max_length=20, description=TEXTS)
+
+
+ReplyIn = Annotated[DoneReply | CannotReply, Field(discriminator="status")]
 
 
 class TextOut(BaseModel):
+    locale: str
     body: str
     why: str | None
+
+
+class LinksOut(BaseModel):
+    answer_ids: list[int]
+    questions: list[QuestionLink]
+    outcomes: list[str]
 
 
 class Delivery(BaseModel):
@@ -113,10 +147,12 @@ class ReplyOut(BaseModel):
     state: Literal["scheduled", "queued", "cancelled"] = Field(
         description="scheduled: waiting for send_at; queued: in the outbox; cancelled"
     )
-    links: Links
-    audience: Audience
+    links: LinksOut
+    audience: Audience = Field(
+        description="feedback: the children whose feedback it answers; group: child_ids"
+    )
     child_ids: list[int]
-    texts: dict[str, TextOut]
+    texts: list[TextOut]
     send_at: datetime
     created_by: int | None
     created_at: datetime
@@ -148,9 +184,9 @@ class Cancelled(BaseModel):
     messages_cancelled: int
 
 
-def _links(reply: Reply) -> Links:
+def _links(reply: Reply) -> LinksOut:
     links = reply.links or {}
-    return Links(
+    return LinksOut(
         answer_ids=links.get("answer_ids", []),
         questions=[
             QuestionLink(conversation_id=c, question_id=q) for c, q in links.get("questions", [])
@@ -162,11 +198,11 @@ def _links(reply: Reply) -> Links:
 async def _out(session: AsyncSession, found: list[Reply]) -> list[ReplyOut]:
     ids = [r.id for r in found if r.id is not None]
     figures = await replies.stats(session, ids)
-    texts: dict[int, dict[str, TextOut]] = {i: {} for i in ids}
+    texts: dict[int, list[TextOut]] = {i: [] for i in ids}
     if ids:
-        rows = await session.exec(select(ReplyText).where(col(ReplyText.reply_id).in_(ids)))
-        for row in rows.all():
-            texts[row.reply_id][row.locale] = TextOut(body=row.body, why=row.why)
+        query = select(ReplyText).where(col(ReplyText.reply_id).in_(ids))
+        for row in (await session.exec(query.order_by(col(ReplyText.locale)))).all():
+            texts[row.reply_id].append(TextOut(locale=row.locale, body=row.body, why=row.why))
     result = []
     for reply in found:
         assert reply.id is not None
@@ -220,24 +256,30 @@ async def list_outcomes(caller: AdminDep, runtime: RuntimeDep) -> list[OutcomeOu
     ]
 
 
-@router.post("", status_code=201, responses=problems(400, 401, 403))
+@router.post("", status_code=201, responses=problems(401, 403, 409))
 async def create_reply(
     body: ReplyIn, caller: AdminDep, session: SessionDep, runtime: RuntimeDep
 ) -> ReplyOut:
     """Write a reply. Who gets it is worked out when it goes out (at `send_at`, or at once if
     that has passed): the chosen group, or every child who gave the linked feedback before
     now. Each child gets it at the first moment their quiet time, best days and best times
-    allow. 400 when a link points at nothing, nobody gave that feedback, a language is not
-    offered here, or "cannot" comes without a why."""
+    allow. "cannot" needs a `why` in every text (422 without). 409 when a link points at
+    nothing, nobody gave that feedback, a language is not offered here or given twice, or
+    `send_at` is more than a year ahead."""
     services = runtime.services
+    locales = [t.locale for t in body.texts]
+    twice = sorted({code for code in locales if locales.count(code) > 1})
+    if twice:
+        raise HTTPException(409, f"One text per language: {', '.join(twice)} is given twice")
+    links = body.links
     draft = replies.Draft(
         status=body.status,
-        texts={code: replies.Text(t.body, t.why) for code, t in body.texts.items()},
-        answer_ids=body.links.answer_ids,
-        questions=[(q.conversation_id, q.question_id) for q in body.links.questions],
-        outcomes=body.links.outcomes,
-        audience=body.audience,
-        child_ids=body.child_ids,
+        texts={t.locale: replies.Text(t.body, t.why) for t in body.texts},
+        answer_ids=links.answer_ids or [],
+        questions=[(q.conversation_id, q.question_id) for q in links.questions or []],
+        outcomes=links.outcomes or [],
+        audience="group" if body.child_ids else "feedback",
+        child_ids=body.child_ids or [],
         send_at=body.send_at,
     )
     try:
@@ -250,7 +292,7 @@ async def create_reply(
             staff_id=caller.id,
         )
     except replies.ReplyError as error:
-        raise HTTPException(400, str(error)) from None
+        raise HTTPException(409, str(error)) from None
     await session.commit()
     return (await _out(session, [reply]))[0]
 
