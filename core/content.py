@@ -243,6 +243,9 @@ def _check_question(
         yield (*loc, "sets"), "feedback conversations do not change settings"
     if question.type == "info" and question.when:
         yield (*loc, "when"), "info messages cannot branch"
+    if question.safety and question.type != "scale":
+        # A Bad or Awful answer raises a safeguarding alert (core.safeguarding.low_answer).
+        yield (*loc, "safety"), "only scale questions can be safety questions"
 
 
 def load_library(directory: Path) -> Library:
