@@ -10,6 +10,7 @@ import httpx
 from sqlmodel import col, select
 
 from api.runtime import Runtime
+from bot.outbox_sender import create_delivery
 from bot.send import show
 from core.chat import Chat
 from core.models import (
@@ -281,3 +282,31 @@ async def test_a_cancelled_reply_is_not_rendered(
     await admin.post(f"/replies/{reply.json()['id']}/cancel")
     assert await rendered(runtime, message) is None
     assert utcnow() >= message.created_at
+
+
+async def test_the_real_delivery_sends_it_and_the_child_reacts(
+    runtime: Runtime, admin: httpx.AsyncClient, onboarded: Child
+) -> None:
+    child_id = await _child_id(runtime, onboarded)
+    async with runtime.sessionmaker() as session:
+        prefs = await session.get(Preferences, child_id)
+        assert prefs is not None
+        # Any time of day, so the test does not depend on the clock.
+        prefs.quiet_start, prefs.quiet_end, prefs.preferred_hours = None, None, [[0, 24]]
+        await session.commit()
+    reply_id = (await admin.post("/replies", json=reply_body(child_ids=[child_id]))).json()["id"]
+    assert runtime.bot is not None
+    delivery = create_delivery(
+        services=runtime.services, sessionmaker=runtime.sessionmaker, bot=runtime.bot
+    )
+    assert await delivery.tick() == 1
+    assert onboarded.last_text().startswith("📣 You said, we did")
+    await onboarded.tap("👍 Thanks")
+    figures = (await admin.get(f"/replies/{reply_id}")).json()["delivery"]
+    assert figures == {
+        "recipients": 1,
+        "sent": 1,
+        "waiting": 0,
+        "failed": 0,
+        "reactions": {"thanks": 1, "not_really": 0, "more": 0},
+    }
