@@ -21,20 +21,15 @@ from core.config import Settings
 
 TIMEOUT_SECONDS = 20.0
 
+# The lexicon's categories (content/safeguarding/*.yaml), as staff read them in a notice.
 CATEGORY_NAMES = {
     "self_harm": "risk to life or self-harm",
-    "risk_to_life": "risk to life or self-harm",
     "sexual_abuse": "sexual abuse or exploitation",
-    "sexual_exploitation": "sexual abuse or exploitation",
-    "abuse": "physical or emotional abuse or neglect",
-    "physical_abuse": "physical abuse",
-    "emotional_abuse": "emotional abuse",
-    "neglect": "neglect",
+    "abuse_neglect": "physical or emotional abuse, or neglect",
     "domestic_abuse": "domestic abuse",
     "missing": "going missing or running away",
     "criminal_exploitation": "criminal exploitation",
-    "bullying": "bullying or online harm",
-    "online_harm": "bullying or online harm",
+    "bullying_online": "bullying or online harm",
     "someone_else": "a worry about someone else",
     "screening_error": "a message that could not be checked (treated as a concern)",
     "unsafe_answer": "a low answer to a safety question",
