@@ -66,13 +66,18 @@ async def test_unknown_fields_are_refused(
 async def test_bad_requests_say_what_is_wrong(runtime: Runtime, worker: httpx.AsyncClient) -> None:
     child_id = await add_child(runtime, worker_id=worker.staff_id)  # type: ignore[attr-defined]
     onboarding = await _schedule(worker, child_id, conversation_id="onboarding")
-    assert onboarding.status_code == 400 and "hows_life" in onboarding.json()["detail"]
+    assert onboarding.status_code == 404 and "hows_life" in onboarding.json()["detail"]
     unknown = await _schedule(worker, child_id, conversation_id="nope")
-    assert unknown.status_code == 400 and "No conversation 'nope'" in unknown.json()["detail"]
+    assert unknown.status_code == 404 and "No conversation 'nope'" in unknown.json()["detail"]
     past = await _schedule(worker, child_id, when=ahead(-1).isoformat())
-    assert past.status_code == 400 and past.json()["detail"] == "Pick a time in the future"
+    assert past.status_code == 409 and past.json()["detail"] == "Pick a time in the future"
     naive = await _schedule(worker, child_id, when="2030-01-01T10:00:00")
     assert naive.status_code == 422
+    too_far = await _schedule(worker, child_id, when=ahead(400).isoformat())
+    assert too_far.status_code == 409 and "within a year" in too_far.json()["detail"]
+    for edge_of_time in ("9999-12-31T23:59:00-23:00", "0001-01-01T00:00:00+23:00"):
+        refused = await _schedule(worker, child_id, when=edge_of_time)
+        assert refused.status_code == 409, refused.text
     forever = await _schedule(worker, child_id, repeat_weeks=0)
     assert forever.status_code == 422
     assert (await worker.get("/check-ins")).json() == []

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import Select
@@ -33,6 +33,25 @@ class CallbackOut(BaseModel):
     overdue: bool = Field(description="Still open after its deadline")
     closed_at: datetime | None
     closed_by: int | None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "child_id": 7,
+                    "display_name": "AB",
+                    "worker_id": 3,
+                    "status": "open",
+                    "created_at": "2026-12-01T09:30:00Z",
+                    "due_at": "2026-12-02T09:30:00Z",
+                    "overdue": False,
+                    "closed_at": None,
+                    "closed_by": None,
+                }
+            ]
+        }
+    )
 
 
 def _out(request: CallbackRequest, child: YoungPerson, now: datetime) -> CallbackOut:

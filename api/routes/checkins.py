@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -35,6 +35,13 @@ Status = Literal[
 ]
 NOT_FOUND = "No such check-in"
 WHEN = "2026-12-03T16:00:00Z"
+FURTHEST = timedelta(days=366)
+
+
+When = Annotated[
+    AwareDatetime,
+    Field(description="With a timezone, e.g. Z for UTC; within a year", examples=[WHEN]),
+]
 
 
 class PlannedMessage(BaseModel):
@@ -66,18 +73,45 @@ class CheckInOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 12,
+                    "child_id": 7,
+                    "worker_id": 3,
+                    "conversation_id": "hows_life",
+                    "requested_for": WHEN,
+                    "planned_for": WHEN,
+                    "repeat_weeks": 2,
+                    "status": "waiting_for_child",
+                    "child_answer": None,
+                    "reminders_sent": 0,
+                    "run_id": None,
+                    "follows_id": None,
+                    "messages": [
+                        {"kind": "heads_up", "due_at": "2026-12-02T16:00:00Z", "status": "pending"},
+                        {"kind": "check_in", "due_at": WHEN, "status": "pending"},
+                    ],
+                    "created_at": "2026-11-30T10:00:00Z",
+                    "updated_at": "2026-11-30T10:00:00Z",
+                }
+            ]
+        }
+    )
+
 
 class CheckInIn(Body):
     child_id: int = Field(ge=1, le=MAX_ID, examples=[7])
     conversation_id: str = Field(min_length=1, max_length=40, examples=["hows_life"])
-    when: AwareDatetime = Field(description="With a timezone, e.g. Z for UTC", examples=[WHEN])
+    when: When
     repeat_weeks: int | None = Field(default=None, ge=1, le=52, examples=[2])
 
 
 class CheckInChange(Body):
     """A new time; `repeat_weeks` only changes when it is sent (null stops repeating)."""
 
-    when: AwareDatetime = Field(examples=[WHEN])
+    when: When
     repeat_weeks: int | None = Field(default=None, ge=1, le=52, examples=[2])
 
 
@@ -124,15 +158,25 @@ def _conversation(library: Library, conversation_id: str) -> None:
     conversation = library.get(conversation_id)
     if conversation is None or conversation.kind == "onboarding":
         names = ", ".join(c.id for c in library.conversations.values() if c.kind == "feedback")
-        raise HTTPException(400, f"No conversation {conversation_id!r}; choose one of: {names}")
+        raise HTTPException(404, f"No conversation {conversation_id!r}; choose one of: {names}")
 
 
-def _future(when: datetime) -> None:
-    if when <= utcnow():
-        raise HTTPException(400, "Pick a time in the future")
+def _future(when: datetime) -> datetime:
+    """The time in UTC. One that has passed (or is too far off) clashes with now: 409, like
+    other clashes (it is a valid time, just not one that can be used now)."""
+    now = utcnow()
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError:  # the first or last moments a datetime can hold, with an offset
+        when = now if when.year < 2000 else now + 2 * FURTHEST
+    if when <= now:
+        raise HTTPException(409, "Pick a time in the future")
+    if when > now + FURTHEST:
+        raise HTTPException(409, "Pick a time within a year from now")
+    return when
 
 
-@router.post("", status_code=201, responses=problems(400, 401, 404, 409))
+@router.post("", status_code=201, responses=problems(401, 404, 409))
 async def schedule_check_in(
     body: CheckInIn, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
 ) -> CheckInOut:
@@ -141,7 +185,7 @@ async def schedule_check_in(
     first waits (`waiting_for_trusted_adult`) until the worker confirms it is arranged."""
     child = await visible_child(session, caller, body.child_id)
     _conversation(runtime.services.library, body.conversation_id)
-    _future(body.when)
+    when = _future(body.when)
     if child.paused:
         raise HTTPException(409, "This young person has paused all messages (/stop)")
     check_in = await checkins.schedule(
@@ -149,7 +193,7 @@ async def schedule_check_in(
         child=child,
         worker_id=child.worker_id or caller.id,
         conversation_id=body.conversation_id,
-        when=body.when,
+        when=when,
         repeat_weeks=body.repeat_weeks,
         timezone=runtime.settings.timezone,
     )
@@ -190,7 +234,7 @@ async def get_check_in(check_in_id: Id, caller: StaffDep, session: SessionDep) -
     return await _out(session, await _find(session, caller, check_in_id))
 
 
-@router.patch("/{check_in_id}", responses=problems(400, 401, 404, 409))
+@router.patch("/{check_in_id}", responses=problems(401, 404, 409))
 async def move_check_in(
     check_in_id: Id,
     body: CheckInChange,
@@ -202,13 +246,13 @@ async def move_check_in(
     messages are cancelled; a child who asked to be told before things change, and had heard
     about it, is told of the new time first."""
     check_in = await _find(session, caller, check_in_id)
-    _future(body.when)
+    when = _future(body.when)
     repeat = body.repeat_weeks if "repeat_weeks" in body.model_fields_set else ...
     try:
         await checkins.move(
             session,
             check_in=check_in,
-            when=body.when,
+            when=when,
             staff_id=caller.id,
             timezone=runtime.settings.timezone,
             repeat_weeks=repeat,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from api.access import StaffDep
@@ -24,6 +24,26 @@ class NoticeOut(BaseModel):
     detail: dict[str, Any]
     created_at: datetime
     read_at: datetime | None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 9,
+                    "kind": "arrange_trusted_adult",
+                    "child_id": 7,
+                    "detail": {
+                        "check_in_id": 12,
+                        "planned_for": "2026-12-03T16:00:00Z",
+                        "trusted_adults": [{"name": "Jo", "relationship": "foster carer"}],
+                        "reason": "contact_route",
+                    },
+                    "created_at": "2026-11-30T10:00:00Z",
+                    "read_at": None,
+                }
+            ]
+        }
+    )
 
 
 def _out(notice: StaffNotice) -> NoticeOut:
