@@ -19,10 +19,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import xlsxwriter
-from sqlalchemy import select, update
+from sqlalchemy import String, and_, case, func, literal, select, update
+from sqlalchemy import column as sql_column
+from sqlalchemy import values as sql_values
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import col
@@ -237,7 +239,7 @@ def _csv_cells(spec: ExportSpec) -> Callable[[Row], list[Any]]:
         out = list(row)
         for i in times:
             if out[i] is not None:
-                out[i] = out[i].isoformat()
+                out[i] = out[i].isoformat(timespec="microseconds")
         for i in flags:
             if out[i] is not None:
                 out[i] = "true" if out[i] else "false"
@@ -270,7 +272,7 @@ async def csv_chunks(spec: ExportSpec, batches: Batches) -> AsyncIterator[bytes]
 
 
 def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+    return value.isoformat(timespec="microseconds") if isinstance(value, datetime) else value
 
 
 async def jsonl_chunks(spec: ExportSpec, batches: Batches) -> AsyncIterator[bytes]:
@@ -367,6 +369,104 @@ async def write_file(
     with path.open("wb") as out:
         async for chunk in chunks_for(spec, _counted(batches, on_rows)):
             out.write(chunk)
+
+
+def _copy_query(spec: ExportSpec, library: Library) -> Any:
+    """The same CSV cells as `_csv_cells` makes, made by PostgreSQL itself: the statement from
+    the content, text made safe, 'true'/'false', ISO times in UTC."""
+    a = Answer.__table__.c
+
+    def safe(column: Any) -> Any:
+        starts = func.left(column, 1).in_(list(FORMULA_STARTS))
+        return case((starts, literal("'") + column), else_=column)
+
+    def flag(column: Any) -> Any:
+        return case((column, "true"), else_="false")
+
+    def iso(column: Any) -> Any:
+        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+
+    pairs = [
+        (cid, q.id, q.statement)
+        for cid, conversation in library.conversations.items()
+        for q in conversation.questions
+        if q.statement
+    ]
+    named = sql_values(
+        sql_column("cid", String),
+        sql_column("qid", String),
+        sql_column("words", String),
+        name="statements",
+    ).data(pairs or [("", "", "")])
+    columns = [
+        a.id.label("answer_id"),
+        a.young_person_id.label("child_id"),
+        a.run_id,
+        safe(a.conversation_id).label("conversation_id"),
+        safe(a.question_id).label("question_id"),
+        safe(named.c.words).label("statement"),
+        safe(a.area).label("area"),
+        a.content_version,
+        safe(a.locale).label("locale"),
+        safe(a.status).label("status"),
+        safe(a.value).label("value"),
+        a.score,
+        flag(a.voice_file_id.is_not(None)).label("has_voice"),
+        flag(a.confirmed).label("confirmed"),
+        iso(a.answered_at).label("answered_at"),
+        iso(a.updated_at).label("updated_at"),
+    ]
+    if spec.include_text:
+        columns.append(safe(a.text).label("text"))
+    joined = Answer.__table__.outerjoin(
+        named, and_(named.c.cid == a.conversation_id, named.c.qid == a.question_id)
+    )
+    return filtered(select(*columns).select_from(joined), spec.filter).order_by(a.id)
+
+
+def copies_csv(connection: AsyncConnection, spec: ExportSpec) -> bool:
+    """A big CSV of answers on PostgreSQL is written by COPY: several times faster."""
+    return (
+        connection.dialect.name == "postgresql"
+        and spec.kind == "answers"
+        and (spec.format == "csv")
+    )
+
+
+async def copy_csv(
+    connection: AsyncConnection,
+    library: Library,
+    spec: ExportSpec,
+    out: BinaryIO,
+    on_rows: Callable[[int], Any],
+    rows_total: int | None,
+) -> int:
+    """COPY (SELECT ...) TO STDOUT, chunk by chunk into `out`; returns the rows written.
+    Progress counts line ends (a child's words can hold more, so it stops short of the
+    total until COPY reports the true count)."""
+    compiled = _copy_query(spec, library).compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    args = [compiled.params[name] for name in compiled.positiontup or ()]
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    ceiling = max(0, (rows_total or 0) - 1)
+    seen = 0
+
+    async def write(chunk: bytes) -> None:
+        nonlocal seen
+        await asyncio.to_thread(out.write, chunk)
+        lines = chunk.count(b"\n")
+        counted = min(lines, max(0, ceiling - seen))
+        seen += counted
+        if counted:
+            await on_rows(counted)
+
+    out.write(b"\xef\xbb\xbf")
+    status = await driver.copy_from_query(
+        compiled.string, *args, output=write, format="csv", header=True
+    )
+    return int(status.split()[-1])
 
 
 async def _counted(batches: Batches, on_rows: Callable[[int], Any]) -> Batches:
@@ -467,9 +567,15 @@ class Jobs:
 
         try:
             async with reading_connection(self.engine) as connection:
-                await write_file(
-                    partial, spec, batches_for(connection, self.library, spec), on_rows
-                )
+                if copies_csv(connection, spec):
+                    with partial.open("wb") as out:
+                        done = await copy_csv(
+                            connection, self.library, spec, out, on_rows, job.rows_total
+                        )
+                else:
+                    await write_file(
+                        partial, spec, batches_for(connection, self.library, spec), on_rows
+                    )
             os.replace(partial, final)
         except Exception as error:
             log.exception("export %s failed", job_id)

@@ -273,3 +273,27 @@ async def test_finished_files_are_deleted_after_a_week(
     assert list((tmp_path / "exports").iterdir()) == []
     gone = await admin.get(job["download"])
     assert gone.status_code == 409 and "deleted" in gone.json()["detail"]
+
+
+async def test_a_background_csv_has_the_same_cells_as_a_streamed_one(
+    runtime: Runtime, admin: httpx.AsyncClient, tmp_path: Any
+) -> None:
+    # On PostgreSQL a background CSV is written by COPY; it must say exactly the same.
+    runtime.settings.export_dir = tmp_path / "exports"
+    child = await add_child(runtime, worker_id=None)
+    await seed(
+        runtime,
+        Given(child, "listened", "good", voice="AwAC-voice"),
+        Given(child, "listened_more", None, text='-2 said "no",\nthen =SUM(A1)'),
+        Given(child, "safe", "ok", conversation_id="hows_life"),
+        Given(child, "unknown_question", "+1", status="rather_not_say"),
+    )
+    streamed = read_csv(await export(admin, include_text=True))
+    job = await finished(admin, (await export(admin, include_text=True, background=True)).json())
+    assert job["rows_done"] == job["rows_total"] == 4
+    written = read_csv(await admin.get(job["download"]))
+    assert written == streamed
+    assert streamed[1]["text"] == '\'-2 said "no",\nthen =SUM(A1)'
+    assert streamed[3]["value"] == "'+1" and streamed[3]["statement"] == ""
+    assert streamed[0]["answered_at"] == "2026-03-02T10:00:00.000000+00:00"
+    assert (streamed[0]["has_voice"], streamed[0]["confirmed"]) == ("true", "false")
