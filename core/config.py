@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     callback_hours: int = 24
     content_dir: Path = ROOT / "content"
+    safeguarding_dir: Path = ROOT / "content" / "safeguarding"
     locales_dir: Path = ROOT / "locales"
     log_level: str = "INFO"
     # Staff sign-in: how long a bearer token lasts, and how many tries a minute per email.
