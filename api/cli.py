@@ -22,6 +22,7 @@ from api.runtime import Runtime, build_runtime, settle_memory
 from api.telegram import start_bot
 from core.config import Settings
 from core.content import ContentError, load_library
+from core.screening import load_lexicon
 from core.staff import StaffError, create_staff
 
 log = logging.getLogger("sayso")
@@ -163,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-content":
             library = load_library(settings.content_dir)
             print(f"content is valid: {len(library.conversations)} conversations")
+            lexicon = load_lexicon(settings.safeguarding_dir)
+            print(f"safeguarding lexicon is valid: {len(lexicon.categories)} categories")
         elif args.command == "worker":
             asyncio.run(work(settings))
         elif args.command == "api":

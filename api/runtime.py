@@ -14,11 +14,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import core.features  # noqa: F401  (registers proactive renderers and responders)
 from bot.factory import create_bot, create_dispatcher, event_isolation
 from bot.translator import AiogramTranslator
+from core import crypto
 from core.chat import Services
 from core.config import Settings
 from core.content import load_library
 from core.db import create_engine, create_sessionmaker, migrate
 from core.i18n import DOMAIN, SOURCE_LOCALE, available_locales, compile_catalogues, native_name
+from core.screening import load_screener
 
 
 @dataclass
@@ -56,7 +58,9 @@ async def build_runtime(settings: Settings, *, bot_session: BaseSession | None =
         settings=settings,
         locales=locales,
         translator=lambda code: AiogramTranslator(i18n, code),
+        screener=load_screener(settings.safeguarding_dir),  # an invalid lexicon stops the start
     )
+    crypto.configure_from(settings)  # before the database: children's words are sealed in it
     engine = create_engine(settings.database_url)
     await migrate(engine)
     sessionmaker = create_sessionmaker(engine)

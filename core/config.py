@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # Enrolment links: the bot's @username for t.me links (asked of Telegram when unset), and
     # how many days a link works before it expires.
     bot_username: str | None = None
+    # Encryption at rest of children's words: one key, or several comma-separated for rotation
+    # (the first encrypts). Unset: a key is made once in `encryption_key_file`.
+    encryption_key: SecretStr | None = None
+    encryption_key_file: Path = ROOT / "data" / "encryption.key"
     enrolment_link_days: int = Field(default=14, ge=1, le=90)
     # Safeguarding alerts: office hours (when messages are read), who is told and how, and how
     # soon an alert nobody has acknowledged goes to the duty team (core/safeguarding.py).
@@ -63,7 +67,7 @@ class Settings(BaseSettings):
     alert_check_seconds: float = Field(default=10, ge=1, le=600)
     admin_url: str | None = None
 
-    @field_validator("telegram_token", "webhook_secret", mode="before")
+    @field_validator("telegram_token", "webhook_secret", "encryption_key", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -106,6 +110,23 @@ class Settings(BaseSettings):
         ):
             if value.startswith(plain):
                 return driver + value[len(plain) :]
+        return value
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        from cryptography.fernet import Fernet
+
+        try:
+            for key in value.get_secret_value().split(","):
+                Fernet(key.strip().encode())
+        except ValueError as error:
+            raise ValueError(
+                "each key must be 32 url-safe base64-encoded bytes; make one with: python -c "
+                "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            ) from error
         return value
 
     @model_validator(mode="after")

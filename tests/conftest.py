@@ -23,6 +23,8 @@ POSTGRES_URL = os.environ.get(
     "SAYSO_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 ON_CI = os.environ.get("CI", "").lower() == "true"
+# A fixed key for every test; a new one per run would do too, but a fixed one reads back dumps.
+TEST_KEY = "kQ9m4mJZb0m2o1n3dQK5m0k8cXv0m8m4YQk2b1Q5mJk="
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,6 +64,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         telegram_token="123456:TEST-token-for-tests",
         bot_username="sayso_test_bot",
+        encryption_key=TEST_KEY,
         webhook_url=None,
         webhook_secret=None,
         redis_url=None,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from core.crypto import Sealed
 from core.models.base import UTCDateTime, when
 
 
@@ -58,7 +59,7 @@ class TrustedContact(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     young_person_id: int = Field(foreign_key="young_person.id", index=True)
-    name: str = Field(max_length=40)
+    name: str = Field(sa_type=Sealed)
     relationship: str | None = Field(default=None, max_length=24)
     created_at: datetime = when()
 
@@ -98,8 +99,8 @@ class Answer(SQLModel, table=True):
     status: str = Field(max_length=16)
     value: str | None = Field(default=None, max_length=40)
     score: int | None = None
-    text: str | None = Field(default=None, sa_type=Text)
-    voice_file_id: str | None = Field(default=None, max_length=200)
+    text: str | None = Field(default=None, sa_type=Sealed)
+    voice_file_id: str | None = Field(default=None, sa_type=Sealed)
     confirmed: bool = False
     answered_at: datetime = when(index=True)
     updated_at: datetime = when()

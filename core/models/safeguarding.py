@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel
 
+from core.crypto import Sealed
 from core.models.base import UTCDateTime, when
 
 
@@ -24,7 +25,7 @@ class Alert(SQLModel, table=True):
     source: str = Field(max_length=16)
     # The child's words (or the answer given). Read and written only through
     # core.safeguarding.words_of / set_words, so encryption at rest goes in one place.
-    message: str | None = Field(default=None, sa_type=Text)
+    message: str | None = Field(default=None, sa_type=Sealed)
     # Lexicon entry ids that matched, for the safeguarding lead reviewing the lexicon.
     matched: list[str] = Field(default_factory=list, sa_type=JSON)
     answer_id: int | None = Field(default=None, foreign_key="answer.id")
