@@ -15,7 +15,7 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -35,16 +35,14 @@ from core.i18n import pick_locale
 from core.models import OutboxMessage, StaffNotice, YoungPerson
 from core.outbox import cancel_pending
 from core.render import Message
-from core.safeguarding import ROUTINE_KINDS, routine_held, routine_paused
 
 if TYPE_CHECKING:
     from core.chat import Services
 
 log = logging.getLogger(__name__)
 
-# Waiting for a rate window to free, we wait this much longer: a message that left exactly one
-# second after another can arrive a hair less than a second after it, and be refused.
-SLACK = 0.01
+# Waiting for a rate window to free, a little longer than exactly until it frees.
+SLACK = 0.002
 RETRY_BASE_SECONDS = 5.0
 RETRY_CAP_SECONDS = 1800.0
 
@@ -116,7 +114,13 @@ def retry_delay(attempts: int, rng: Callable[[], float] = random.random) -> floa
 
 class Pacer:
     """Telegram's limits: about 30 messages a second per bot, one a second per chat. Moving
-    windows from `limits`, in memory or shared through Redis by every worker process."""
+    windows from `limits` (exact: never more than N in any second, unlike fixed windows), in
+    memory or shared through Redis by every worker process.
+
+    A message is counted from the moment Telegram *answered* it, not from when it left: Telegram
+    counts it on arrival, somewhere between the two, so a window that frees one second after the
+    answer has freed on Telegram's side too, however slow the network or the machine. (Counted
+    from departure, a slow round trip followed by a quick one reaches Telegram 31 in a second.)"""
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         url = settings.redis_url
@@ -134,31 +138,32 @@ class Pacer:
         """After a 429 every send waits: the flood limit is the bot's, not one chat's."""
         self.paused_until = max(self.paused_until, self.clock.time() + seconds + SLACK)
 
-    async def chat_wait(self, chat: int) -> float:
-        """Seconds until this chat may be sent to again (0: now)."""
-        if await self.limiter.test(self.per_chat, "sayso-send-chat", str(chat)):
+    async def _wait(self, item: RateLimitItem, *key: str) -> float:
+        if await self.limiter.test(item, *key):
             return 0.0
-        stats = await self.limiter.get_window_stats(self.per_chat, "sayso-send-chat", str(chat))
+        stats = await self.limiter.get_window_stats(item, *key)
         return max(stats.reset_time - self.clock.time(), 0.0) + SLACK
 
+    async def chat_wait(self, chat: int) -> float:
+        """Seconds until this chat may be sent to again (0: now)."""
+        return await self._wait(self.per_chat, "sayso-send-chat", str(chat))
+
     async def turn(self, chat: int) -> None:
-        """Wait until both limits allow one more message to this chat, and take the slot."""
+        """Wait until both limits have room for one more message to this chat."""
         while True:
-            paused = self.paused_until - self.clock.time()
-            if paused > 0:
-                await self.clock.sleep(paused)
-                continue
-            wait = await self.chat_wait(chat)
-            if wait > 0:
-                await self.clock.sleep(wait)
-                continue
-            if not await self.limiter.hit(self.overall, "sayso-send", "all"):
-                stats = await self.limiter.get_window_stats(self.overall, "sayso-send", "all")
-                await self.clock.sleep(max(stats.reset_time - self.clock.time(), 0.0) + SLACK)
-                continue
-            # Another process may have taken this chat's slot in between: then look again.
-            if await self.limiter.hit(self.per_chat, "sayso-send-chat", str(chat)):
+            wait = max(
+                self.paused_until - self.clock.time(),
+                await self.chat_wait(chat),
+                await self._wait(self.overall, "sayso-send", "all"),
+            )
+            if wait <= 0:
                 return
+            await self.clock.sleep(wait)
+
+    async def answered(self, chat: int) -> None:
+        """Telegram answered a message to this chat (anything but "wait"): count it now."""
+        await self.limiter.hit(self.overall, "sayso-send", "all")
+        await self.limiter.hit(self.per_chat, "sayso-send-chat", str(chat))
 
 
 # -- delivery -----------------------------------------------------------------------------------
@@ -175,6 +180,11 @@ class Claim:
     young_person_id: int
     due_at: datetime
     claimed_at: datetime
+    # Filled in by Delivery.prepare: what to send, where, and how far a retry had got.
+    chat_id: int = 0
+    messages: list[Message] = field(default_factory=list)
+    parts_sent: int = 0
+    attempts: int = 0
 
 
 @dataclass
@@ -185,8 +195,6 @@ class Delivery:
     clock: Clock = field(default_factory=Clock)
     worker: str = field(default_factory=worker_name)
     pacer: Pacer | None = None
-    # Called with (outbox id, chat id, piece) after each piece goes: for tests and benchmarks.
-    on_sent: Callable[[int, int, Any], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         settings = self.services.settings
@@ -207,11 +215,11 @@ class Delivery:
                 chosen, soonest = await self._next(waiting)
                 if chosen is not None:
                     waiting.remove(chosen)
-                    await self.deliver_one(chosen)
+                    await self._send(chosen)
                     continue
                 if len(waiting) < 2 * self.batch and (more := await self.claim()):
-                    waiting.extend(more)
                     handled += len(more)
+                    waiting.extend(await self.prepare(more))
                     continue
                 if not waiting:
                     return handled
@@ -248,7 +256,6 @@ class Delivery:
             (col(OutboxMessage.status) == "pending")
             & (col(OutboxMessage.due_at) <= now)
             & col(OutboxMessage.young_person_id).in_(reachable)
-            & ~routine_held()  # routine messages wait while a safeguarding alert is open
         )
         stale = (col(OutboxMessage.status) == "sending") & (
             col(OutboxMessage.claimed_at) < now - timedelta(seconds=self.lease)
@@ -280,49 +287,72 @@ class Delivery:
         assert self.pacer is not None
         return self.pacer
 
-    async def deliver_one(self, claim: Claim) -> None:
-        services = self.services
+    async def prepare(self, claims: list[Claim]) -> list[Claim]:
+        """Load and render a whole batch in one short transaction (none is open while sending);
+        the claims ready to send. The rest are settled here: cancelled, dead or back to wait."""
+        ready: list[Claim] = []
+        retry: list[tuple[Claim, str, int]] = []
         async with self.sessionmaker() as session:
-            message = await session.get(OutboxMessage, claim.id)
-            child = await session.get(YoungPerson, claim.young_person_id)
-            if message is None or not self._still_ours(message):
-                return
-            if child is None or child.unreachable_at is not None:
-                await self._finish(session, message, "cancelled", "the child cannot be reached")
-                return
-            if child.paused or child.channel != "telegram" or child.telegram_chat_id is None:
-                await self._finish(session, message, "pending", None)
-                return
-            if message.kind in ROUTINE_KINDS and await routine_paused(
-                session, claim.young_person_id
-            ):
-                await self._finish(session, message, "pending", None)  # an alert came meanwhile
-                return
-            locale = pick_locale(child.locale, None, services.locales)
-            occasion = proactive.Occasion(
-                services, session, child, message, services.translator(locale)
+            ids = [c.id for c in claims]
+            found = await session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))
+            messages = {m.id: m for m in found.all()}
+            people = {c.young_person_id for c in claims}
+            found_children = await session.exec(
+                select(YoungPerson).where(col(YoungPerson.id).in_(people))
             )
-            try:
-                messages = await proactive.render(occasion)
-            except LookupError as error:  # no renderer for this kind: a deploy mistake
-                await self._finish(session, message, "dead", str(error))
-                return
-            except Exception as error:  # a renderer's bug or a database hiccup: retry later
-                log.exception("rendering outbox message %s failed", claim.id)
-                await session.rollback()
-                await self._failed(claim, f"rendering failed: {error!r}", message.attempts)
-                return
-            if messages is None:
-                await self._finish(session, message, "cancelled", "no longer needed")
-                return
-            chat_id, done, attempts = child.telegram_chat_id, message.parts_sent, message.attempts
-            await session.commit()  # nothing stays open while the message is on its way
-        await self._send(claim, chat_id, messages, done, attempts)
+            children = {c.id: c for c in found_children.all()}
+            for claim in claims:
+                message = messages.get(claim.id)
+                if message is None or not self._still_ours(message):
+                    continue
+                try:
+                    if await self._prepare(
+                        session, claim, message, children.get(claim.young_person_id)
+                    ):
+                        ready.append(claim)
+                except Exception as error:  # a renderer's bug or a database hiccup: retry later
+                    log.exception("rendering outbox message %s failed", claim.id)
+                    retry.append((claim, f"rendering failed: {error!r}", message.attempts))
+            await session.commit()
+        for claim, error, attempts in retry:
+            await self._failed(claim, error, attempts)
+        return ready
 
-    async def _send(
-        self, claim: Claim, chat_id: int, messages: list[Message], done: int, attempts: int
-    ) -> None:
-        pieces = list(self.sender.pieces(messages))
+    async def _prepare(
+        self,
+        session: AsyncSession,
+        claim: Claim,
+        message: OutboxMessage,
+        child: YoungPerson | None,
+    ) -> bool | None:
+        """Renders the message into the claim (True), or settles it here."""
+        services = self.services
+        if child is None or child.unreachable_at is not None:
+            await self._finish(session, message, "cancelled", "the child cannot be reached")
+            return False
+        if child.paused or child.channel != "telegram" or child.telegram_chat_id is None:
+            await self._finish(session, message, "pending", None)
+            return False
+        locale = pick_locale(child.locale, None, services.locales)
+        occasion = proactive.Occasion(
+            services, session, child, message, services.translator(locale)
+        )
+        try:
+            rendered = await proactive.render(occasion)
+        except LookupError as error:  # no renderer for this kind: a deploy mistake
+            await self._finish(session, message, "dead", str(error))
+            return False
+        if rendered is None:
+            await self._finish(session, message, "cancelled", "no longer needed")
+            return False
+        claim.chat_id, claim.messages = child.telegram_chat_id, rendered
+        claim.parts_sent, claim.attempts = message.parts_sent, message.attempts
+        return True
+
+    async def _send(self, claim: Claim) -> None:
+        """Piece by piece within the limits; the result recorded the moment it is known."""
+        chat_id, done, attempts = claim.chat_id, claim.parts_sent, claim.attempts
+        pieces = list(self.sender.pieces(claim.messages))
         message_id: int | None = None
         try:
             while done < len(pieces):
@@ -337,8 +367,10 @@ class Delivery:
                     log.warning("Telegram asks us to wait %s s", error.seconds)
                     self._pacer.pause(error.seconds)
                     continue
-                if self.on_sent is not None:
-                    await self.on_sent(claim.id, chat_id, pieces[done])
+                except BaseException:
+                    await self._pacer.answered(claim.young_person_id)
+                    raise
+                await self._pacer.answered(claim.young_person_id)
                 done += 1
         except Unreachable as error:
             await self._unreachable(claim, str(error))
@@ -366,10 +398,10 @@ class Delivery:
     async def _finish(
         self, session: AsyncSession, message: OutboxMessage, status: str, error: str | None
     ) -> None:
+        """Settled without sending; committed with the batch."""
         message.status, message.last_error = status, error
         if status == "pending":
             message.claimed_by = message.claimed_at = None
-        await session.commit()
 
     async def _failed(
         self, claim: Claim, error: str, attempts: int, *, parts_sent: int | None = None

@@ -80,8 +80,8 @@ class StandIn:
         method = request.match_info["method"].lower()
         if method != "sendmessage":
             return web.json_response({"ok": True, "result": True})
+        now = time.monotonic()  # on arrival, before the body is read
         data = await request.post()
-        now = time.monotonic()
         bot = self.bot(request.match_info["token"])
         chat_id, text = int(str(data["chat_id"])), str(data["text"])
         if now < bot.blocked_until:
