@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Dispatcher
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -54,4 +56,26 @@ def create_dispatcher(
         observer.outer_middleware(ChildMiddleware(services))
         observer.outer_middleware(LocaleMiddleware(i18n))
     dp.include_routers(*build_routers())
+    _inline_magic_filters(dp)
     return dp
+
+
+def _inline_magic_filters(dp: Dispatcher) -> None:
+    """aiogram runs every synchronous filter in a worker thread (`asyncio.to_thread`), and an
+    `F.` filter is synchronous: a thread hop, twice over the GIL, for a few attribute reads on
+    the update, several times per update. Magic filters never block, so they run on the loop."""
+    routers: list[Router] = list(dp.chain_tail)
+    for router in routers:
+        for observer in router.observers.values():
+            for handler in [observer._handler, *observer.handlers]:
+                for event_filter in handler.filters or []:
+                    if event_filter.magic is not None and not event_filter.awaitable:
+                        event_filter.callback = _on_loop(event_filter.magic.resolve)
+                        event_filter.awaitable = True
+
+
+def _on_loop(resolve: Any) -> Any:
+    async def check(value: Any) -> Any:
+        return resolve(value)
+
+    return check
