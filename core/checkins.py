@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -137,15 +137,17 @@ def _enqueue(
 
 async def messages_of(session: AsyncSession, check_in: CheckIn) -> list[OutboxMessage]:
     """Every outbox row about this check-in, oldest due first."""
+    about = OutboxMessage.payload["check_in_id"].as_integer()  # type: ignore[index]
     result = await session.exec(
         select(OutboxMessage)
         .where(
             OutboxMessage.young_person_id == check_in.young_person_id,
             col(OutboxMessage.kind).in_(KINDS),
+            about == check_in.id,
         )
         .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
     )
-    return [m for m in result.all() if (m.payload or {}).get("check_in_id") == check_in.id]
+    return list(result.all())
 
 
 async def _cancel_rows(session: AsyncSession, check_in: CheckIn) -> None:
@@ -290,10 +292,17 @@ async def advance(session: AsyncSession, *, timezone: str, now: datetime | None 
     Rows are locked (PostgreSQL skips those another process holds). Returns changes made."""
     now = now or utcnow()
     changes = 0
+    ended = select(ConversationRun.id).where(ConversationRun.status != "active")
     query = (
         select(CheckIn)
-        .where(col(CheckIn.status).in_(("waiting_for_child", "scheduled", "due", "started")))
         .where(col(CheckIn.planned_for) <= now)
+        .where(
+            or_(
+                col(CheckIn.status).in_(ANSWERABLE),
+                (CheckIn.status == "due") & (col(CheckIn.planned_for) <= now - REMINDER_AFTER),
+                (CheckIn.status == "started") & col(CheckIn.run_id).in_(ended),
+            )
+        )
         .order_by(col(CheckIn.planned_for))
         .limit(500)
         .with_for_update(skip_locked=True)

@@ -122,3 +122,24 @@ async def test_a_child_who_starts_late_from_the_reminder_still_gets_the_conversa
     # Nothing reminds or misses a check-in that is done.
     await _advance(runtime, when + timedelta(days=5))
     assert (await check_in(runtime, planned["id"])).status == "done"
+
+
+async def test_leaving_the_check_in_for_another_conversation_leaves_it_due(
+    runtime: Runtime, worker: httpx.AsyncClient, onboarded: Child
+) -> None:
+    child_id = await on_books(runtime, onboarded, worker.staff_id, advance_notice_days=0)  # type: ignore[attr-defined]
+    planned = await _schedule(worker, child_id)
+    await _advance(runtime, ahead(5))
+    await deliver(runtime, planned["id"], "check_in")
+    await onboarded.tap("How's life?")
+    await onboarded.send("/feedback")
+    await onboarded.tap("How are we doing?")
+    check = await check_in(runtime, planned["id"])
+    assert check.status == "due"
+    # The check-in message's button still starts it again.
+    asked = next(
+        m for m in onboarded.stub.sent(onboarded.chat_id) if "time for your check-in" in m.text
+    )
+    await onboarded.press(asked.reply_markup.inline_keyboard[0][0].callback_data or "")  # type: ignore[union-attr]
+    assert "Question 1 of" in onboarded.said()
+    assert (await check_in(runtime, planned["id"])).status == "started"
