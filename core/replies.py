@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,7 +33,7 @@ from core.models import (
     YoungPerson,
     utcnow,
 )
-from core.outbox import enqueue
+from core.outbox import KINDS
 
 STATUSES = ("done", "in_progress", "cannot")
 AUDIENCES = ("feedback", "group")
@@ -285,12 +286,42 @@ async def resolve_audience(session: AsyncSession, reply: Reply, library: Library
     return sorted((await session.exec(query)).all())
 
 
-async def _preferences(session: AsyncSession, child_ids: list[int]) -> dict[int, Preferences]:
-    found: dict[int, Preferences] = {}
+# The contact rules that decide when a message may go; children share a handful of shapes.
+Rules = tuple[Any, Any, tuple[int, ...], tuple[tuple[int, ...], ...]]
+_RULES = (
+    col(Preferences.quiet_start),
+    col(Preferences.quiet_end),
+    col(Preferences.preferred_days),
+    col(Preferences.preferred_hours),
+)
+
+
+def _rules(prefs: Preferences) -> Rules:
+    return (
+        prefs.quiet_start,
+        prefs.quiet_end,
+        tuple(prefs.preferred_days or ()),
+        tuple(tuple(pair) for pair in prefs.preferred_hours or ()),
+    )
+
+
+async def _rules_by_child(session: AsyncSession, child_ids: list[int]) -> dict[int, Rules]:
+    found: dict[int, Rules] = {}
     for chunk in _chunks(child_ids):
-        query = select(Preferences).where(col(Preferences.young_person_id).in_(chunk))
-        found.update({p.young_person_id: p for p in (await session.exec(query)).all()})
+        query = select(col(Preferences.young_person_id), *_RULES).where(
+            col(Preferences.young_person_id).in_(chunk)
+        )
+        for child_id, start, end, days, hours in (await session.exec(query)).all():
+            found[child_id] = (start, end, tuple(days or ()), tuple(tuple(h) for h in hours or ()))
     return found
+
+
+def _first_moment(rules: Rules, after: datetime, timezone: str) -> datetime:
+    start, end, days, hours = rules
+    prefs = Preferences(young_person_id=0)
+    prefs.quiet_start, prefs.quiet_end = start, end
+    prefs.preferred_days, prefs.preferred_hours = list(days), [list(h) for h in hours]
+    return first_allowed_moment(prefs, after, timezone=timezone)
 
 
 async def queue_reply(
@@ -298,7 +329,10 @@ async def queue_reply(
 ) -> int | None:
     """Resolve the audience and put one outbox message per child in the outbox, each due at
     the child's first allowed moment, in the caller's transaction (with the recipients).
-    None if someone else queued or cancelled it first."""
+    None if someone else queued or cancelled it first.
+
+    The rows go in with bulk INSERTs, the same rows `core.outbox.enqueue` makes: building one
+    ORM object per child cost about 2.5 ms each here (25 s for 10,000 children)."""
     claimed = await session.exec(
         update(Reply)  # type: ignore[call-overload]
         .where(col(Reply.id) == reply.id, col(Reply.state) == "scheduled")
@@ -307,37 +341,51 @@ async def queue_reply(
     if claimed.rowcount != 1:
         return None
     await session.refresh(reply)
-    assert reply.id is not None
+    assert reply.id is not None and "reply" in KINDS
     child_ids = await resolve_audience(session, reply, library)
-    prefs = await _preferences(session, child_ids)
+    rules = await _rules_by_child(session, child_ids)
+    default = _rules(Preferences(young_person_id=0))
     after = max(reply.send_at, now)
-    messages = []
+    moments: dict[Rules, datetime] = {}
+    # Every column as a new outbox row has it (status pending, no attempts...), built once.
+    template = OutboxMessage(young_person_id=0, kind="reply", due_at=now, created_at=now)
+    base = {
+        c.name: getattr(template, c.name) for c in OutboxMessage.__table__.columns if c.name != "id"
+    }
+    rows = []
     for child_id in child_ids:
-        rules = prefs.get(child_id) or Preferences(young_person_id=child_id)
-        due = first_allowed_moment(rules, after, timezone=timezone)
-        messages.append(
-            enqueue(
-                session,
-                young_person_id=child_id,
-                kind="reply",
-                due_at=due,
-                payload={"reply_id": reply.id},
-            )
+        shape = rules.get(child_id, default)
+        if shape not in moments:
+            moments[shape] = _first_moment(shape, after, timezone)
+        rows.append(
+            base
+            | {
+                "young_person_id": child_id,
+                "payload": {"reply_id": reply.id},
+                "due_at": moments[shape],
+            }
         )
-    await session.flush()
-    session.add_all(
-        ReplyRecipient(reply_id=reply.id, young_person_id=m.young_person_id, outbox_id=m.id)
-        for m in messages
-    )
+    for start in range(0, len(rows), CHUNK):
+        added = await session.exec(
+            insert(OutboxMessage).returning(  # type: ignore[call-overload]
+                col(OutboxMessage.id), col(OutboxMessage.young_person_id)
+            ),
+            params=rows[start : start + CHUNK],
+        )
+        recipients = [
+            {"reply_id": reply.id, "young_person_id": child_id, "outbox_id": outbox_id}
+            for outbox_id, child_id in added.all()
+        ]
+        await session.exec(insert(ReplyRecipient), params=recipients)  # type: ignore[call-overload]
     record(
         session,
         staff_id=None,
         action="reply.queue",
         subject=f"reply:{reply.id}",
-        detail={"recipients": len(messages)},
+        detail={"recipients": len(rows)},
     )
     await session.flush()
-    return len(messages)
+    return len(rows)
 
 
 async def queue_due_replies(
