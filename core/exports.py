@@ -271,21 +271,19 @@ async def csv_chunks(spec: ExportSpec, batches: Batches) -> AsyncIterator[bytes]
         yield buffer.getvalue().encode()
 
 
-def _json_value(value: Any) -> Any:
-    return value.isoformat(timespec="microseconds") if isinstance(value, datetime) else value
-
-
 async def jsonl_chunks(spec: ExportSpec, batches: Batches) -> AsyncIterator[bytes]:
     """One JSON object a line; a suppressed count is null (with `suppressed: true`)."""
     columns = spec.columns
+    times = [i for i, name in enumerate(columns) if name in TIMES]
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     async for batch in batches:
-        lines = (
-            json.dumps(
-                {k: _json_value(v) for k, v in zip(columns, row, strict=True)},
-                ensure_ascii=False,
-            )
-            for row in batch
-        )
+        lines = []
+        for row in batch:
+            out = list(row)
+            for i in times:
+                if out[i] is not None:
+                    out[i] = out[i].isoformat(timespec="microseconds")
+            lines.append(encode(dict(zip(columns, out, strict=True))))
         yield ("\n".join(lines) + "\n").encode() if batch else b""
 
 
