@@ -3,6 +3,7 @@ cancelling, and the audit log."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
+from api.jobs import periodic_jobs
 from api.runtime import Runtime
 from core.models import OutboxMessage, utcnow
 from core.replies import queue_due_replies
@@ -312,3 +314,32 @@ async def test_an_unknown_reply_is_404(admin: httpx.AsyncClient) -> None:
     for call in (admin.get("/replies/77"), admin.post("/replies/77/cancel")):
         response = await call
         assert response.status_code == 404 and response.json() == {"detail": "No such reply"}
+
+
+async def test_two_clocks_at_once_queue_a_reply_once(
+    runtime: Runtime, admin: httpx.AsyncClient
+) -> None:
+    children = [await add_child(runtime, worker_id=None) for _ in range(30)]
+    send_at = utcnow() + timedelta(hours=1)
+    body = reply_body(child_ids=children, send_at=send_at.isoformat())
+    reply_id = (await admin.post("/replies", json=body)).json()["id"]
+    settings = runtime.services.settings
+    kwargs = {"library": runtime.services.library, "timezone": settings.timezone, "now": send_at}
+    first, second = await asyncio.gather(
+        queue_due_replies(runtime.sessionmaker, **kwargs),
+        queue_due_replies(runtime.sessionmaker, **kwargs),
+    )
+    assert sorted([first, second]) == [0, 1]
+    messages = await outbox_of(runtime, reply_id)
+    assert sorted(m.young_person_id for m in messages) == children
+
+
+async def test_serve_runs_the_reply_clock(runtime: Runtime, admin: httpx.AsyncClient) -> None:
+    child = await add_child(runtime, worker_id=None)
+    await give_answer(runtime, child, "listened")
+    body = reply_body(send_at=(utcnow() + timedelta(seconds=1)).isoformat())
+    reply_id = (await admin.post("/replies", json=body)).json()["id"]
+    (job,) = [j for j in periodic_jobs(runtime) if j.name == "queue-replies"]
+    await asyncio.sleep(1.1)
+    await job.run()
+    assert [m.young_person_id for m in await outbox_of(runtime, reply_id)] == [child]
