@@ -491,3 +491,32 @@ async def test_alert_list_is_newest_first_among_the_unacknowledged(
     assert [a["id"] for a in listed] == [second.id, first.id]
     one = (await admin.get(f"/alerts/{first.id}", params={"x": 1})).json()
     assert one["categories"] == first.categories and one["steps"] == []
+
+
+async def test_a_child_in_arabic_gets_the_same_numbers(
+    runtime: Runtime, make_child: Callable[..., Child]
+) -> None:
+    child = make_child("ar")
+    await child.send("/start")
+    await child.send(DISCLOSURE)
+    said = child.said()
+    for number in ("999", "0800 1111", "85258", "116 123"):
+        assert number in said
+    assert len(child.buttons()) == 1  # carry on, in their language
+    [alert] = await alerts_of(runtime)
+    assert alert.source == "typed"
+
+
+class _Broken:
+    def screen(self, text: str) -> safeguarding.Screened:
+        raise RuntimeError("lexicon index corrupted")
+
+
+async def test_if_screening_breaks_the_message_counts_as_flagged(
+    runtime: Runtime, onboarded: Child
+) -> None:
+    object.__setattr__(runtime.services, "screener", _Broken())
+    await onboarded.send("see you at football")
+    assert "call 999" in onboarded.said()
+    [alert] = await alerts_of(runtime)
+    assert alert.categories == ["screening_error"]
