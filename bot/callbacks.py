@@ -27,6 +27,7 @@ CODES = {
     "untrust": "u",
     "settings_done": "d",
     "respond": "p",
+    "forget": "f",
 }
 KINDS = {code: kind for kind, code in CODES.items()}
 

@@ -14,6 +14,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("settings", N_("Change how we contact you")),
     ("language", N_("Change language")),
     ("privacy", N_("Who reads your answers")),
+    ("mydata", N_("See what we keep about you")),
+    ("delete", N_("Delete your answers")),
     ("help", N_("What I can do")),
     ("stop", N_("Stop all messages")),
     ("start", N_("Start again")),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import engine, enrolment, proactive, render, safeguarding
+from core import my_data as mine
 from core import when as timing
 from core.answers import (
     answers_of,
@@ -156,6 +157,8 @@ class Chat:
             return await self.remove_trusted(action.value)
         if action.kind == "respond":
             return await self.respond(action)
+        if action.kind == "forget" and action.value:
+            return await self.forget(action.value)
         if action.kind == "settings_done":
             return [Message(self.tr.gettext("✅ Your settings are saved.")), *self.menu()]
         if action.kind not in TAP_EVENTS:
@@ -258,6 +261,28 @@ class Chat:
                 tr.gettext("Send /feedback to start. Send /talk to ask someone to contact you.")
             ),
         ]
+
+    async def my_data(self) -> list[Message]:
+        """/mydata: a readable copy of what is kept about them."""
+        return await mine.my_data(
+            self.session, child=self.child, library=self.services.library, view=self.view()
+        )
+
+    async def forget(self, answer: str) -> list[Message]:
+        """/delete, then "yes": erase, keeping only what a safeguarding hold needs."""
+        view = self.view()
+        if answer == "ask":
+            return mine.ask_to_delete(view)
+        if answer != "yes":
+            return [Message(self.tr.gettext("OK. I kept everything.")), *self.menu()]
+        chat_id, locale = self.child.telegram_chat_id, self.child.locale
+        messages = await mine.delete_my_data(self.session, child=self.child, view=view)
+        await self.session.commit()
+        # The rows are gone; what is left here is only enough to send this last reply.
+        self.session.expunge_all()
+        self.child = YoungPerson(telegram_chat_id=chat_id, locale=locale, onboarded=True)
+        self._run = None
+        return messages
 
     def privacy(self) -> list[Message]:
         view = self.view()

@@ -1,4 +1,4 @@
-"""/start, /help, /feedback, /talk, /settings, /language, /privacy, /stop."""
+"""/start, /help, /feedback, /talk, /settings, /language, /privacy, /mydata, /delete, /stop."""
 
 from __future__ import annotations
 
@@ -41,6 +41,14 @@ def build() -> Router:
     @router.message(Command("privacy"))
     async def privacy(message: Message, chat: Chat, bot: Bot) -> None:
         await show(bot, chat, chat.privacy())
+
+    @router.message(Command("mydata"))
+    async def mydata(message: Message, chat: Chat, bot: Bot) -> None:
+        await show(bot, chat, await chat.my_data())
+
+    @router.message(Command("delete"))
+    async def delete(message: Message, chat: Chat, bot: Bot) -> None:
+        await show(bot, chat, await chat.forget("ask"))
 
     @router.message(Command("stop"))
     async def stop(message: Message, chat: Chat, bot: Bot) -> None:
