@@ -14,7 +14,7 @@ from api.runtime import Runtime
 from bot.outbox_sender import create_delivery
 from core.callbacks_queue import flag_overdue_job as flag_overdue_callbacks
 from core.checkins import advance_job as advance_check_ins
-from core.housekeeping import prune_processed_updates
+from core.housekeeping import erase_old_free_text, prune_processed_updates
 from core.replies import queue_due_replies
 from core.safeguarding import notify_due
 
@@ -40,6 +40,13 @@ def periodic_jobs(runtime: Runtime) -> list[Job]:
     return [
         *outbox_jobs(runtime),
         Job("prune-update-ids", 3600, lambda: prune_processed_updates(runtime.sessionmaker)),
+        Job(
+            "retention",
+            6 * 3600,
+            lambda: erase_old_free_text(
+                runtime.sessionmaker, months=runtime.settings.free_text_months
+            ),
+        ),
         Job(
             "queue-replies",
             30,

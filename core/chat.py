@@ -19,6 +19,7 @@ from core.answers import (
     confirm_answers,
     request_callback,
     save_answer,
+    save_state,
 )
 from core.checkins import run_closed
 from core.children import active_run
@@ -76,9 +77,13 @@ class Chat:
         return self.services.translator(self.locale)
 
     def view(self, **extra: object) -> View:
+        # Numbers the content may quote, so what it says stays true to the settings.
+        values = {"months": str(self.services.settings.free_text_months)}
+        values.update(extra.pop("extra", {}))  # type: ignore[call-overload]
         return View(
             tr=self.tr,
             easy=self.child.reading_mode == "easy",
+            extra=values,
             **extra,  # type: ignore[arg-type]
         )
 
@@ -403,8 +408,7 @@ class Chat:
     async def _after(
         self, run: ConversationRun, conversation: Conversation, outcome: engine.Outcome
     ) -> list[Message]:
-        run.state = outcome.state.model_dump()
-        run.updated_at = utcnow()
+        await save_state(self.session, run, outcome.state.model_dump())
         finished = next((s for s in outcome.steps if isinstance(s, Finished)), None)
         if finished is not None:
             await self._finish(run, conversation, finished)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = None
     encryption_key_file: Path = ROOT / "data" / "encryption.key"
     enrolment_link_days: int = Field(default=14, ge=1, le=90)
+    # Retention: a child's typed words and voice notes are erased after this many months; the
+    # scored answers stay. Safeguarding alerts are kept under their hold.
+    free_text_months: int = Field(default=12, ge=3, le=120)
     # Safeguarding alerts: office hours (when messages are read), who is told and how, and how
     # soon an alert nobody has acknowledged goes to the duty team (core/safeguarding.py).
     office_hours: str = "Mon-Fri 09:00-17:00"
