@@ -255,3 +255,13 @@ async def test_old_free_text_is_erased_and_scores_stay(
     answers = (await stored(runtime, onboarded)).answers
     assert all(a.text is None for a in answers.values())
     assert any(a.score == 1 for a in answers.values())
+
+
+async def test_privacy_says_how_long_words_are_kept_and_how_to_see_or_delete_them(
+    onboarded: Child,
+) -> None:
+    await onboarded.send("/privacy")
+    said = onboarded.said()
+    assert "after 12 months" in said
+    assert "/mydata" in said and "/delete" in said
+    assert "keep you safe" in said
