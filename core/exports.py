@@ -106,9 +106,6 @@ class ExportSpec:
             return AGGREGATE_COLUMNS
         return (*ANSWER_COLUMNS, "text") if self.include_text else ANSWER_COLUMNS
 
-    def file_name(self, stem: str) -> str:
-        return f"{stem}.{self.format}"
-
 
 # -- reading ---------------------------------------------------------------------------------
 
@@ -414,8 +411,6 @@ def _copy_query(spec: ExportSpec, library: Library) -> Any:
         iso(a.answered_at).label("answered_at"),
         iso(a.updated_at).label("updated_at"),
     ]
-    if spec.include_text:
-        columns.append(safe(a.text).label("text"))
     joined = Answer.__table__.outerjoin(
         named, and_(named.c.cid == a.conversation_id, named.c.qid == a.question_id)
     )
@@ -423,11 +418,13 @@ def _copy_query(spec: ExportSpec, library: Library) -> Any:
 
 
 def copies_csv(connection: AsyncConnection, spec: ExportSpec) -> bool:
-    """A big CSV of answers on PostgreSQL is written by COPY: several times faster."""
+    """A big CSV of answers on PostgreSQL is written by COPY: several times faster. Not with
+    the child's own words: those are read only through `read_text` (sealed at rest)."""
     return (
         connection.dialect.name == "postgresql"
         and spec.kind == "answers"
-        and (spec.format == "csv")
+        and spec.format == "csv"
+        and not spec.include_text
     )
 
 
@@ -454,11 +451,9 @@ async def copy_csv(
     async def write(chunk: bytes) -> None:
         nonlocal seen
         await asyncio.to_thread(out.write, chunk)
-        lines = chunk.count(b"\n")
-        counted = min(lines, max(0, ceiling - seen))
+        counted = min(chunk.count(b"\n"), max(0, ceiling - seen))
         seen += counted
-        if counted:
-            await on_rows(counted)
+        await on_rows(counted)  # also the heartbeat, so call it even for no new rows
 
     out.write(b"\xef\xbb\xbf")
     status = await driver.copy_from_query(
@@ -549,10 +544,9 @@ class Jobs:
         async with self.sessionmaker() as session:
             job = await session.get(ExportJob, job_id)
         assert job is not None
-        spec = spec_of(job, min_group=self.min_group)
-        self.export_dir.mkdir(parents=True, exist_ok=True)
-        final = self.export_dir / spec.file_name(f"export-{job_id}-{secrets.token_hex(8)}")
-        partial = final.with_name(final.name + ".part")
+        stem = f"export-{job_id}-{secrets.token_hex(8)}"
+        partial = self.export_dir / f"{stem}.{job.format}.part"
+        final = partial.with_suffix("")
         done, last = 0, asyncio.get_running_loop().time()
 
         async def on_rows(count: int) -> None:
@@ -564,6 +558,8 @@ class Jobs:
                 await self._set(job_id, rows_done=done, heartbeat_at=utcnow())
 
         try:
+            spec = spec_of(job, min_group=self.min_group)
+            await asyncio.to_thread(self.export_dir.mkdir, parents=True, exist_ok=True)
             async with reading_connection(self.engine) as connection:
                 if copies_csv(connection, spec):
                     with partial.open("wb") as out:

@@ -288,12 +288,31 @@ async def test_a_background_csv_has_the_same_cells_as_a_streamed_one(
         Given(child, "safe", "ok", conversation_id="hows_life"),
         Given(child, "unknown_question", "+1", status="rather_not_say"),
     )
-    streamed = read_csv(await export(admin, include_text=True))
-    job = await finished(admin, (await export(admin, include_text=True, background=True)).json())
-    assert job["rows_done"] == job["rows_total"] == 4
-    written = read_csv(await admin.get(job["download"]))
-    assert written == streamed
+    for words in (False, True):
+        streamed = read_csv(await export(admin, include_text=words))
+        job = await finished(
+            admin, (await export(admin, include_text=words, background=True)).json()
+        )
+        assert job["rows_done"] == job["rows_total"] == 4
+        assert read_csv(await admin.get(job["download"])) == streamed
     assert streamed[1]["text"] == '\'-2 said "no",\nthen =SUM(A1)'
     assert streamed[3]["value"] == "'+1" and streamed[3]["statement"] == ""
     assert streamed[0]["answered_at"] == "2026-03-02T10:00:00.000000+00:00"
     assert (streamed[0]["has_voice"], streamed[0]["confirmed"]) == ("true", "false")
+
+
+async def test_an_export_that_cannot_be_written_says_so(
+    runtime: Runtime, admin: httpx.AsyncClient, tmp_path: Any
+) -> None:
+    runtime.settings.export_dir = tmp_path / "exports"
+    me = (await admin.get("/auth/me")).json()
+    async with runtime.sessionmaker() as session:
+        broken = ExportJob(staff_id=me["id"], format="pdf", reason=REASON)
+        session.add(broken)
+        await session.commit()
+        job_id = broken.id
+    await export_routes.export_jobs(runtime).tick()
+    job = (await admin.get(f"/exports/{job_id}")).json()
+    assert job["status"] == "failed" and "could not be written" in job["error"]
+    assert job["download"] is None
+    assert list((tmp_path / "exports").iterdir()) == []
