@@ -4,8 +4,12 @@ The lexicon (`content/safeguarding/*.yaml`) is phrases per category and language
 messages are normalised the same way (core.screening_normalise), then phrases are matched as
 token sequences: in order, with up to `gap` other words between them, a word ending in `*`
 matching any word it starts, and words of six letters or more allowed one slip (ten or more:
-two). Every message is screened against every language. Negation does not unflag: "I don't
-want to live" flags. Any error inside screening flags the message ("screening_error").
+two; a one-word pattern only from eight). Every message is screened against every language.
+Negation does not unflag: "I don't want to live" flags. Any error inside screening flags the
+message ("screening_error").
+
+Cost is linear in the message: each distinct word is looked up once (exact, deletion
+neighbours, stems), and a rule is tried only when its rarest needed word is present.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from rapidfuzz.distance import OSA
+from rapidfuzz.process import extract
 
 from core.content import ContentError, Lines, to_python
 from core.screening_normalise import tokens
@@ -34,7 +39,7 @@ Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_lengt
 ERROR = "screening_error"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 MIN_STEM = 3  # "a*" would match half of every message
-FUZZY_ONE, FUZZY_TWO = 6, 10  # word lengths from which one, then two, slips are forgiven
+FUZZY_ONE, FUZZY_TWO = 6, 12  # word lengths from which one, then two, slips are forgiven
 FUZZY_SOLO = 8  # a one-word pattern forgives a slip only from this length
 FUZZY_MAX = 24  # no real word is longer; a long run of letters is matched exactly only
 
@@ -124,6 +129,21 @@ def load_lexicon(directory: Path) -> Lexicon:
     if problems:
         raise ContentError(problems)
     return lexicon
+
+
+def load_screener(directory: Path) -> Screener:
+    """The checked lexicon in `directory`, compiled; built once per process while its files
+    are unchanged (start-up takes about a second; tests build many runtimes)."""
+    files = tuple(
+        (path.name, path.stat().st_mtime_ns, path.stat().st_size)
+        for path in sorted(directory.glob("*.yaml"))
+    )
+    return _compiled(directory.resolve(), files)
+
+
+@functools.lru_cache(maxsize=4)
+def _compiled(directory: Path, files: tuple[tuple[str, int, int], ...]) -> Screener:
+    return Screener(load_lexicon(directory))
 
 
 def _load_file(path: Path) -> tuple[Lines, Category]:
@@ -335,19 +355,22 @@ class _Index:
     words: dict[str, list[Atom]] = field(default_factory=lambda: defaultdict(list))
     stems: dict[str, list[Atom]] = field(default_factory=lambda: defaultdict(list))
     near_words: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    near_stems: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    long_stems: dict[int, list[str]] = field(default_factory=dict)  # by length: one slip
     stem_lengths: list[int] = field(default_factory=list)  # ascending
 
     def add(self, atom: Atom) -> None:
-        target, near = (self.stems, self.near_stems) if atom.stem else (self.words, self.near_words)
+        target = self.stems if atom.stem else self.words
         if atom in target[atom.text]:
             return
         target[atom.text].append(atom)
         if atom.stem:
             self.stem_lengths = sorted({*self.stem_lengths, len(atom.text)})
-        slips = min(_slips(len(atom.text)), 1 if atom.stem else 2)
-        for variant in _deletions(atom.text, slips):
-            near[variant].add(atom.text)
+            if len(atom.text) >= FUZZY_ONE:
+                self.long_stems.setdefault(len(atom.text), []).append(atom.text)
+                self.long_stems = dict(sorted(self.long_stems.items()))
+            return
+        for variant in _deletions(atom.text, _slips(len(atom.text))):
+            self.near_words[variant].add(atom.text)
 
     def atoms_of(self, token: str) -> tuple[frozenset[Atom], frozenset[Atom]]:
         """Every lexicon word this message word stands for, exactly or with small slips; and
@@ -356,26 +379,32 @@ class _Index:
         near: set[Atom] = set()
         fuzzy = not token.isdigit() and FUZZY_ONE - 1 <= len(token) <= FUZZY_MAX
         if fuzzy:
-            near.update(self._near(token, self.near_words, self.words, 2))
+            near.update(self._near_words(token))
+        size = len(token)
         for length in self.stem_lengths:
-            if length > len(token):
+            if length > size:
                 break
-            exact.update(self.stems.get(token[:length], ()))
-            if fuzzy and length >= FUZZY_ONE:
-                near.update(self._near(token[:length], self.near_stems, self.stems, 1))
+            hit = self.stems.get(token[:length])
+            if hit:
+                exact.update(hit)
+        if fuzzy:  # few stems are long enough for a slip: one C call per stem length
+            for length, stems in self.long_stems.items():
+                if length > size:
+                    break
+                for stem, _, _ in extract(
+                    token[:length], stems, scorer=OSA.distance, score_cutoff=1, limit=None
+                ):
+                    near.update(self.stems[stem])
         solo = exact | {atom for atom in near if len(atom.text) >= FUZZY_SOLO}
         return frozenset(exact | near), frozenset(solo)
 
-    @staticmethod
-    def _near(
-        token: str, near: dict[str, set[str]], target: dict[str, list[Atom]], most: int
-    ) -> Iterator[Atom]:
-        depth = min(most, 2 if len(token) >= FUZZY_TWO - 1 else 1)
-        for variant in _deletions(token, depth):
-            for candidate in near.get(variant, ()):
-                slips = min(most, _slips(len(candidate)))
+    def _near_words(self, token: str) -> Iterator[Atom]:
+        """Lexicon words within their allowed slips of `token` (symmetric deletion lookup)."""
+        for variant in _deletions(token, 2 if len(token) >= FUZZY_TWO - 1 else 1):
+            for candidate in self.near_words.get(variant, ()):
+                slips = _slips(len(candidate))
                 if OSA.distance(token, candidate, score_cutoff=slips) <= slips:
-                    yield from target[candidate]
+                    yield from self.words[candidate]
 
 
 class Screener:
@@ -389,9 +418,12 @@ class Screener:
             for phrases in entry.patterns.values():
                 for phrase in phrases:
                     slots = _compile(phrase)
-                    rules[
-                        _Rule(entry.id, category.category, category.modifier, slots, entry.gap)
-                    ] = None
+                    # One slot: each alternative is a rule, so one-word ones are strict (solo).
+                    for part in [((alt,),) for alt in slots[0]] if len(slots) == 1 else [slots]:
+                        rule = _Rule(
+                            entry.id, category.category, category.modifier, part, entry.gap
+                        )
+                        rules[rule] = None
         self._rules = list(rules)
         uses: dict[Atom, int] = defaultdict(int)
         for rule in self._rules:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from api.runtime import Runtime, build_runtime
 from core.config import ROOT, Settings
 from core.content import ContentError, load_library
 from core.content_extract import extract_content
@@ -263,6 +264,20 @@ def test_duplicate_ids_invalid_yaml_and_an_empty_folder_are_refused(tmp_path: Pa
 
 def test_settings_point_at_the_shipped_lexicon() -> None:
     assert Settings().safeguarding_dir == LEXICON
+
+
+async def test_the_service_screens_with_the_shipped_lexicon(runtime: Runtime) -> None:
+    screener = runtime.services.screener
+    assert isinstance(screener, Screener)
+    assert screener.screen("i want to die").categories == ("self_harm",)
+
+
+async def test_an_invalid_lexicon_stops_the_service_starting(
+    settings: Settings, tmp_path: Path
+) -> None:
+    broken = _write(tmp_path / "lexicon", "a.yaml", GOOD.replace("want to die\n", "(want\n", 1))
+    with pytest.raises(ContentError, match=rf"{broken}:8: .*unmatched"):
+        await build_runtime(settings.model_copy(update={"safeguarding_dir": broken.parent}))
 
 
 def test_the_lexicon_is_neither_a_conversation_nor_words_to_translate() -> None:
