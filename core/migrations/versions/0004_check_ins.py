@@ -35,7 +35,5 @@ def downgrade() -> None:
     with op.batch_alter_table("callback_request", schema=None) as batch_op:
         batch_op.drop_column("overdue_notified_at")
     with op.batch_alter_table("check_in", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_check_in_follows_id_check_in"), type_="foreignkey"
-        )
+        batch_op.drop_constraint(batch_op.f("fk_check_in_follows_id_check_in"), type_="foreignkey")
         batch_op.drop_column("follows_id")
