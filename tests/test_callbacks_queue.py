@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import httpx
 from sqlmodel import select
 
+from api.jobs import periodic_jobs
 from api.runtime import Runtime
 from core.callbacks_queue import flag_overdue
 from core.models import CallbackRequest, StaffNotice, utcnow
@@ -107,3 +108,15 @@ async def test_a_child_who_asks_to_talk_appears_in_the_queue(
     assert request["child_id"] == child_id and request["overdue"] is False
     due, created = (datetime.fromisoformat(request[k]) for k in ("due_at", "created_at"))
     assert abs((due - created) - timedelta(hours=24)) < timedelta(seconds=5)
+
+
+async def test_the_clock_runs_the_overdue_and_check_in_jobs(
+    runtime: Runtime, admin: httpx.AsyncClient
+) -> None:
+    jobs = {job.name: job for job in periodic_jobs(runtime)}
+    late = await _request(runtime, await add_child(runtime, worker_id=None), hours_left=-3)
+    assert await jobs["overdue-callbacks"].run() == 1
+    assert await jobs["overdue-callbacks"].run() == 0
+    (notice,) = (await admin.get("/notices")).json()
+    assert notice["kind"] == "callback_overdue" and notice["detail"]["callback_id"] == late
+    assert await jobs["check-ins"].run() == 0
