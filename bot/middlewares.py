@@ -18,9 +18,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.chat import Chat, Services
 from core.children import find_or_create_child
+from core.db import pending
 from core.models import ProcessedUpdate, utcnow
 
 PROCESSED = ProcessedUpdate.__table__
+# Built once: a statement object caches its own cache key, so each use skips building it again.
+RECORD_UPDATE = insert(PROCESSED)
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -41,10 +44,11 @@ class SessionMiddleware(BaseMiddleware):
                 # First in the transaction, committed before any reply goes out (bot.send).
                 # A doubled update fails here (PostgreSQL waits for the first to finish).
                 await session.exec(
-                    insert(PROCESSED).values(update_id=event.update_id, received_at=utcnow())
+                    RECORD_UPDATE, params={"update_id": event.update_id, "received_at": utcnow()}
                 )
                 result = await handler(event, data)
-                await session.commit()
+                if pending(session):  # else the handler committed it all already
+                    await session.commit()
             except IntegrityError:
                 await session.rollback()
                 if await session.get(ProcessedUpdate, event.update_id) is None:

@@ -7,6 +7,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import pack
 from core.chat import Chat
+from core.db import pending
 from core.render import Message
 
 TELEGRAM_LIMIT = 4096
@@ -39,7 +40,8 @@ def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
 async def show(bot: Bot, chat: Chat, messages: list[Message]) -> None:
     """Store first, then speak: the update's transaction, with its update id, commits before
     any reply goes out, so a doubled update is caught before it can answer twice."""
-    await chat.session.commit()
+    if pending(chat.session):  # else the turn committed it all already
+        await chat.session.commit()
     chat_id = chat.child.telegram_chat_id
     assert chat_id is not None
     for message in messages:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import case, func
@@ -33,48 +33,50 @@ async def save_answer(
     """One row per question per run, written in one statement (an upsert). A changed answer
     is changed in place; typed words are added to what is there, never replace it."""
     question, given, now = record.question, record.given, utcnow()
-    insert = _insert_for(session)(Answer.__table__).values(
-        run_id=run.id,
-        young_person_id=run.young_person_id,
-        conversation_id=conversation.id,
-        question_id=question.id,
-        area=conversation.area_of(question),
-        content_version=conversation.version,
-        locale=locale,
-        status=given.status,
-        value=given.value,
-        score=dict(SCALE).get(given.value or "") if question.type == "scale" else None,
-        text=record.text or None,
-        voice_file_id=record.voice_file_id,
-        confirmed=False,
-        answered_at=now,
-        updated_at=now,
-    )
+    values = {
+        "run_id": run.id,
+        "young_person_id": run.young_person_id,
+        "conversation_id": conversation.id,
+        "question_id": question.id,
+        "area": conversation.area_of(question),
+        "content_version": conversation.version,
+        "locale": locale,
+        "status": given.status,
+        "value": given.value,
+        "score": dict(SCALE).get(given.value or "") if question.type == "scale" else None,
+        "text": record.text or None,
+        "voice_file_id": record.voice_file_id,
+        "confirmed": False,
+        "answered_at": now,
+        "updated_at": now,
+    }
+    await session.exec(_upsert(session.get_bind().dialect.name), params=values)
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """Built once per database (INSERT … ON CONFLICT is spelled the same on both, but lives per
+    dialect): building it took longer than running it, and a reused statement keeps its own
+    cache key. The values come as parameters."""
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(Answer.__table__)
     new, old = insert.excluded, Answer.__table__.c
-    await session.exec(
-        insert.on_conflict_do_update(
-            index_elements=["run_id", "question_id"],
-            set_={
-                "status": new.status,
-                "locale": new.locale,
-                "value": new.value,
-                "score": new.score,
-                "text": case(
-                    (old.text.is_(None), new.text),
-                    (new.text.is_(None), old.text),
-                    else_=old.text + "\n" + new.text,
-                ),
-                "voice_file_id": func.coalesce(new.voice_file_id, old.voice_file_id),
-                "confirmed": False,
-                "updated_at": new.updated_at,
-            },
-        )
+    return insert.on_conflict_do_update(
+        index_elements=["run_id", "question_id"],
+        set_={
+            "status": new.status,
+            "locale": new.locale,
+            "value": new.value,
+            "score": new.score,
+            "text": case(
+                (old.text.is_(None), new.text),
+                (new.text.is_(None), old.text),
+                else_=old.text + "\n" + new.text,
+            ),
+            "voice_file_id": func.coalesce(new.voice_file_id, old.voice_file_id),
+            "confirmed": False,
+            "updated_at": new.updated_at,
+        },
     )
-
-
-def _insert_for(session: AsyncSession) -> Callable[..., Any]:
-    """INSERT … ON CONFLICT is spelled the same on both databases, but lives per dialect."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def confirm_answers(session: AsyncSession, run: ConversationRun) -> None:

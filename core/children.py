@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.models import ConversationRun, Preferences, TrustedContact, YoungPerson
+
+# Built once (it runs on every update): a statement object keeps its own cache key.
+_CHILD_WITH_RUN = (
+    select(YoungPerson, ConversationRun)
+    .outerjoin(
+        ConversationRun,
+        (ConversationRun.young_person_id == YoungPerson.id) & (ConversationRun.status == "active"),
+    )
+    .where(YoungPerson.telegram_chat_id == bindparam("chat_id"))
+    .order_by(col(ConversationRun.id).desc())
+    .limit(1)
+    .with_for_update(of=YoungPerson)
+)
 
 
 async def child_with_run(
@@ -14,17 +28,7 @@ async def child_with_run(
 ) -> tuple[YoungPerson | None, ConversationRun | None]:
     """The child and their active run in one query. The child's row is locked (PostgreSQL) so
     one child's updates run one at a time even across processes."""
-    active = (ConversationRun.young_person_id == YoungPerson.id) & (
-        ConversationRun.status == "active"
-    )
-    result = await session.exec(
-        select(YoungPerson, ConversationRun)
-        .outerjoin(ConversationRun, active)
-        .where(YoungPerson.telegram_chat_id == chat_id)
-        .order_by(col(ConversationRun.id).desc())
-        .limit(1)
-        .with_for_update(of=YoungPerson)
-    )
+    result = await session.exec(_CHILD_WITH_RUN, params={"chat_id": chat_id})
     row = result.first()
     return (row[0], row[1]) if row else (None, None)
 

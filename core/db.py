@@ -57,6 +57,12 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def pending(session: AsyncSession) -> bool:
+    """Whether a commit would do anything: an open transaction or a changed object. Saves an
+    empty commit (a greenlet hop and the transaction machinery) when the turn committed already."""
+    return session.in_transaction() or bool(session.dirty)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
