@@ -122,6 +122,8 @@ def load_lexicon(directory: Path) -> Lexicon:
     for path, _lines, category in loaded:
         if names.count(category.category) > 1:
             problems.append(f"{path}:1: category '{category.category}' is in more than one file")
+        if category.category == ERROR:
+            problems.append(f"{path}:1: '{ERROR}' is kept for messages that could not be checked")
     if problems:
         raise ContentError(problems)
     lexicon = Lexicon(tuple(category for _, _, category in loaded))

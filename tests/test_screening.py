@@ -257,6 +257,14 @@ def test_duplicate_ids_invalid_yaml_and_an_empty_folder_are_refused(tmp_path: Pa
     assert error.value.problems == [
         f"{twin}:5: entries.0.id: id 'want_to_die' is already used (a.yaml)"
     ]
+    twin.write_text(
+        GOOD.replace("category: test", "category: screening_error").replace(
+            "id: want_to_die", "id: other"
+        ),
+        "utf-8",
+    )
+    with pytest.raises(ContentError, match=rf"{twin}:1: 'screening_error' is kept"):
+        load_lexicon(tmp_path)
     twin.write_text("category: [unclosed\n", "utf-8")
     with pytest.raises(ContentError, match=rf"{twin}:2: not valid YAML"):
         load_lexicon(tmp_path)
