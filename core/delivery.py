@@ -203,6 +203,7 @@ class Delivery:
         self.max_attempts = settings.send_max_attempts
         # One second's worth at the overall rate: few rows wait in `sending` if we crash.
         self.batch = max(1, round(settings.send_per_second))
+        self.gone: set[int] = set()  # children found unreachable: what we hold for them is moot
 
     async def tick(self) -> int:
         """Deliver until nothing is due; the number of rows handled. One message at a time (so
@@ -354,6 +355,8 @@ class Delivery:
         chat_id, done, attempts = claim.chat_id, claim.parts_sent, claim.attempts
         pieces = list(self.sender.pieces(claim.messages))
         message_id: int | None = None
+        if claim.young_person_id in self.gone:
+            return  # cancelled with the message that found them unreachable
         try:
             while done < len(pieces):
                 if self.clock.time() - claim.claimed_at.timestamp() > self.lease / 2:
@@ -467,6 +470,12 @@ class Delivery:
             child.unreachable_at = self.clock.now()
             message.status, message.last_error = "cancelled", error[:2000]
             await cancel_pending(session, young_person_id=claim.young_person_id)
+            held = update(OutboxMessage).where(
+                col(OutboxMessage.young_person_id) == claim.young_person_id,
+                col(OutboxMessage.status) == "sending",
+                col(OutboxMessage.claimed_by) == self.worker,
+            )
+            await session.exec(held.values(status="cancelled"))  # type: ignore[call-overload]
             session.add(
                 StaffNotice(
                     staff_id=child.worker_id,
@@ -476,4 +485,5 @@ class Delivery:
                 )
             )
             await session.commit()
+        self.gone.add(claim.young_person_id)
         log.info("child %s cannot be reached (%s); their worker is told", child.id, error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from datetime import timedelta
 
 import httpx
@@ -99,6 +100,7 @@ async def test_server_errors_back_off_until_dead_then_an_admin_requeues(
     assert again.status_code == 409 and "pending" in again.json()["detail"]
     assert (await admin.post("/outbox/999999/requeue")).status_code == 404
 
+    kit.clock.t = max(kit.clock.t, time.time()) + 1  # the API requeued it for (real) now
     await kit.delivery.tick()
     assert kit.texts() == ["message 1 (en)"]
     assert (await kit.row(row_id)).status == "sent"
@@ -138,11 +140,13 @@ async def test_a_child_who_blocked_the_bot_is_unreachable_their_messages_cancell
     assert child.id is not None
     now = kit.delivery.clock.now()
     rows = [await kit.enqueue(child.id, n, due_at=now + timedelta(days=n)) for n in range(3)]
+    rows.append(await kit.enqueue(child.id, 9))  # due now too: claimed in the same batch
     kit.session.script[onboarded.chat_id] = ["403"]
 
     await kit.delivery.tick()
 
-    assert [(await kit.row(r)).status for r in rows] == ["cancelled"] * 3
+    assert [(await kit.row(r)).status for r in rows] == ["cancelled"] * 4
+    assert len(kit.session.refused) == 1  # one try was enough to know
     async with runtime.sessionmaker() as session:
         stored = await session.get(YoungPerson, child.id)
         assert stored is not None and stored.unreachable_at is not None
