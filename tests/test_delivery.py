@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import random
 import time
 from datetime import timedelta
 
 import httpx
 import pytest
+import redis.asyncio as redis
 from sqlmodel import select
 
 from api.runtime import Runtime
+from core.config import Settings
+from core.delivery import Clock, Pacer
 from core.models import OutboxMessage, StaffNotice, YoungPerson
 from tests.child import Child
 from tests.delivery_kit import Kit
@@ -260,3 +265,30 @@ async def test_simultaneous_claims_never_share_a_row(kit: Kit) -> None:
     every = [row_id for batch in claimed for row_id in batch]
     assert sorted(every) == sorted({r.id for r in await kit.rows()})
     assert len(every) == len(set(every)) == 40
+
+
+async def test_every_worker_keeps_to_one_shared_pace_through_redis() -> None:
+    url = os.environ.get("SAYSO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.from_url(url)
+    try:
+        await client.ping()
+    except (OSError, redis.ConnectionError) as error:
+        if os.environ.get("CI", "").lower() == "true":
+            raise
+        pytest.skip(f"Redis not reachable at {url} ({error}); set SAYSO_TEST_REDIS_URL")
+    finally:
+        await client.aclose()
+    settings = Settings(_env_file=None, redis_url=url, send_per_second=2)  # type: ignore[call-arg]
+    one, two = Pacer(settings, Clock()), Pacer(settings, Clock())
+    await two.limiter.clear(two.overall, "sayso-send", "all")
+    chat, other = (random.randrange(10**9, 2 * 10**9) for _ in range(2))
+
+    await one.turn(chat)
+    await one.answered(chat)
+    assert await two.chat_wait(chat) > 0.5  # the other process knows this chat just had one
+    assert await two.chat_wait(other) == 0
+    await two.turn(other)
+    await two.answered(other)
+    started = time.monotonic()
+    await one.turn(other + 1)  # two a second, for the whole bot: the third waits
+    assert time.monotonic() - started > 0.5
