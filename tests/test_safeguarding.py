@@ -63,27 +63,6 @@ def settings(settings: Settings, smtp: SmtpServer) -> Settings:
     )
 
 
-class _Words:
-    """Until core.screening is wired in: flags the test's two disclosures only."""
-
-    def screen(self, text: str) -> safeguarding.Screened:
-        lowered = text.lower()
-        flagged = "kill myself" in lowered or "gets hit" in lowered
-        return safeguarding._Failed(
-            flagged=flagged,
-            categories=("self_harm",) if flagged else (),
-            about_someone_else="sister" in lowered,
-        )
-
-
-@pytest.fixture(autouse=True)
-def screener(request: pytest.FixtureRequest) -> None:
-    if "runtime" in request.fixturenames:
-        runtime = request.getfixturevalue("runtime")
-        if runtime.services.screener is None:
-            object.__setattr__(runtime.services, "screener", _Words())
-
-
 @pytest.fixture
 def hook() -> AsyncIterator[respx.Route]:  # type: ignore[misc]
     with respx.mock(assert_all_called=False) as mock:
@@ -344,8 +323,6 @@ async def test_when_telegram_is_down_the_alert_still_goes(
     from api.runtime import build_runtime
 
     runtime = await build_runtime(settings, bot_session=TelegramDown())
-    if runtime.services.screener is None:
-        object.__setattr__(runtime.services, "screener", _Words())
     try:
         child = Child(runtime, TelegramDown(), 4242)
         with pytest.raises(Exception, match="Telegram is down"):
