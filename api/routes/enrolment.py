@@ -21,7 +21,6 @@ from api.schemas import MAX_ID, Body, Id, problems
 from core import enrolment
 from core.audit import record
 from core.models import Staff
-from core.names import clean_name
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/children", tags=["enrolment"])
@@ -33,7 +32,10 @@ class Enrolment(Body):
     display_name: str = Field(
         min_length=1,
         max_length=40,
-        description="A first name or initials the worker chooses; never a full name",
+        # A letter at least, and no digits or @: never a phone number or an email.
+        pattern=r"^[^\d@]*[^\W\d_][^\d@]*$",
+        description="A first name or initials the worker chooses; never a full name, no "
+        "digits or @",
         examples=["S.K."],
     )
     age_band: AgeBand | None = Field(default=None, examples=["13-15"])
@@ -47,11 +49,8 @@ class Enrolment(Body):
 
     @field_validator("display_name")
     @classmethod
-    def _a_name_only(cls, value: str) -> str:
-        name = clean_name(value)
-        if name is None:
-            raise ValueError("a first name or initials only: no numbers, emails or links")
-        return name
+    def _tidy(cls, value: str) -> str:
+        return " ".join(value.split())
 
 
 class Link(BaseModel):
