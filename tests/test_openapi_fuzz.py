@@ -15,6 +15,7 @@ import httpx
 import pytest
 import schemathesis
 import uvicorn
+from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 
 from api.app import create_app
@@ -41,7 +42,12 @@ class LiveServer:
 
     async def _serve(self) -> None:
         runtime = await build_runtime(
-            Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{self.database}")  # type: ignore[call-arg]
+            Settings(
+                _env_file=None,  # type: ignore[call-arg]
+                database_url=f"sqlite+aiosqlite:///{self.database}",
+                bot_username="sayso_fuzz_bot",
+                encryption_key=Fernet.generate_key().decode(),
+            )
         )
         await add_staff(runtime, "fuzz@council.example", role="admin")
         self.token = await sign_in(runtime, "fuzz@council.example")
