@@ -217,6 +217,12 @@ class Chat:
             return await self._apply(run, Event("choose", question.id, value))
         return await self._apply(run, Event("text", question.id, text=text))
 
+    async def words_with_command(self, words: str) -> list[Message] | None:
+        """Words typed after a command ("/talk I want to die") are screened like any others;
+        the safety reply, or None when there is nothing to worry about."""
+        alert = await safeguarding.screen(self, words, source="command")
+        return None if alert is None else await safeguarding.safety_first(self, alert, [])
+
     async def voice(self, file_id: str, caption: str | None = None) -> list[Message]:
         """A voice note (its caption, if any, is screened first and kept with it)."""
         alert = await safeguarding.screen(self, caption, source="voice_caption")

@@ -497,3 +497,23 @@ async def test_if_screening_breaks_the_message_counts_as_flagged(
     assert "call 999" in onboarded.said()
     [alert] = await alerts_of(runtime)
     assert alert.categories == ["screening_error"]
+
+
+@pytest.mark.parametrize("command", ["/talk", "/help", "/feedback", "/start", "/nonsense"])
+async def test_words_typed_after_a_command_are_screened_first(
+    runtime: Runtime, onboarded: Child, command: str
+) -> None:
+    child_id, _ = await give_worker(runtime, onboarded, age_band="13-15")
+    await onboarded.send(f"{command} {DISCLOSURE}")
+    assert "0800 1111" in onboarded.said()
+    [alert] = await alerts_of(runtime, child_id)
+    assert alert.source == "command" and safeguarding.words_of(alert) == DISCLOSURE
+
+
+async def test_a_link_token_and_plain_commands_raise_nothing(
+    runtime: Runtime, onboarded: Child
+) -> None:
+    child_id, _ = await give_worker(runtime, onboarded, age_band="13-15")
+    for text in ("/start Zx3kQ9m4mJZb0m2o1n3dQK5m0k8cXv0m8", "/help", "/talk football later"):
+        await onboarded.send(text)
+    assert await alerts_of(runtime, child_id) == []
