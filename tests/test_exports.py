@@ -147,8 +147,8 @@ async def test_aggregate_exports_hide_counts_from_fewer_than_five_children(
     lines = read_jsonl((await export(admin, kind="aggregates", format="jsonl")).content)
     good = next(line for line in lines if line["value"] == "good")
     assert (good["answers"], good["children"], good["suppressed"]) == (None, None, True)
-    words = await export(admin, kind="aggregates", include_text=True)
-    assert words.status_code == 400
+    words = read_csv(await export(admin, kind="aggregates", include_text=True))
+    assert words == rows  # counts never hold words
 
 
 async def test_an_xlsx_export_runs_in_the_background_and_downloads(
