@@ -6,10 +6,9 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, inspect, update
+from sqlalchemy import case, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -78,24 +77,6 @@ def _upsert(dialect: str) -> Any:
             "updated_at": new.updated_at,
         },
     )
-
-
-RUNS = ConversationRun.__table__
-_SAVE_STATE = update(RUNS).where(RUNS.c.id == bindparam("run_id"))
-
-
-async def save_state(session: AsyncSession, run: ConversationRun, state: dict[str, Any]) -> None:
-    """The engine's new state for a run, on every turn. A run loaded unchanged is written with
-    one prepared UPDATE instead of the ORM's unit of work (which cost more than the rest of the
-    turn's storage); the object is kept in step so nothing writes it again."""
-    now = utcnow()
-    found = inspect(run)
-    if not found.persistent or found.modified:
-        run.state, run.updated_at = state, now
-        return
-    await session.exec(_SAVE_STATE, params={"run_id": run.id, "state": state, "updated_at": now})
-    set_committed_value(run, "state", state)
-    set_committed_value(run, "updated_at", now)
 
 
 async def confirm_answers(session: AsyncSession, run: ConversationRun) -> None:

@@ -19,7 +19,6 @@ from core.answers import (
     confirm_answers,
     request_callback,
     save_answer,
-    save_state,
 )
 from core.checkins import run_closed
 from core.children import active_run
@@ -414,7 +413,8 @@ class Chat:
     async def _after(
         self, run: ConversationRun, conversation: Conversation, outcome: engine.Outcome
     ) -> list[Message]:
-        await save_state(self.session, run, outcome.state.model_dump())
+        run.state = outcome.state.model_dump()
+        run.updated_at = utcnow()
         finished = next((s for s in outcome.steps if isinstance(s, Finished)), None)
         if finished is not None:
             await self._finish(run, conversation, finished)
