@@ -13,7 +13,7 @@ from core.content import Library
 from core.data_rights import erase
 from core.engine import Given
 from core.models import Alert, Answer, CallbackRequest, YoungPerson
-from core.render import Action, Button, Message, View
+from core.render import N_, Action, Button, Message, View
 from core.settings_flow import settings_message
 
 MAX_ANSWERS_SHOWN = 200
@@ -54,7 +54,7 @@ async def my_data(
     return messages
 
 
-_HOLD_NOTE = (
+_HOLD_NOTE = N_(
     "🛡️ We also keep a safety record. It says when you told us something worrying. "
     "We must keep it to keep you safe."
 )
