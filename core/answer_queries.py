@@ -15,7 +15,7 @@ from core.models import Answer, YoungPerson
 
 
 def read_text(stored: str | None) -> str | None:
-    """The one place free text is read from the database (it will be decrypted here)."""
+    """The one place free text is read for staff (the column type has already decrypted it)."""
     return stored
 
 
