@@ -9,7 +9,7 @@ and its peak (`getrusage`), so the growth is the export's own. It runs at two si
 stays flat from 100,000 to 1,000,000 rows is constant memory.
 
     .venv/bin/python bench/exports.py [--rows 1000000] [--database sqlite|postgresql|both]
-        [--postgres-url postgresql+asyncpg://postgres@127.0.0.1:5432/h_exports] [--formats csv,xlsx]
+        [--postgres-url postgresql+asyncpg://postgres@127.0.0.1:5432/test] [--formats csv,xlsx]
 
 The PostgreSQL database is emptied first (its public schema is dropped and made again).
 """
@@ -40,7 +40,7 @@ from sqlalchemy.engine import make_url
 
 from core.db import create_engine, create_sessionmaker, migrate
 
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/h_exports"
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 QUESTIONS = [
     ("how_are_we_doing", "individual", "practice"),
