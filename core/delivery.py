@@ -35,6 +35,7 @@ from core.i18n import pick_locale
 from core.models import OutboxMessage, StaffNotice, YoungPerson
 from core.outbox import cancel_pending
 from core.render import Message
+from core.safeguarding import ROUTINE_KINDS, routine_held, routine_paused
 
 if TYPE_CHECKING:
     from core.chat import Services
@@ -257,6 +258,7 @@ class Delivery:
             (col(OutboxMessage.status) == "pending")
             & (col(OutboxMessage.due_at) <= now)
             & col(OutboxMessage.young_person_id).in_(reachable)
+            & ~routine_held()  # routine messages wait while a safeguarding alert is open
         )
         stale = (col(OutboxMessage.status) == "sending") & (
             col(OutboxMessage.claimed_at) < now - timedelta(seconds=self.lease)
@@ -333,6 +335,9 @@ class Delivery:
             return False
         if child.paused or child.channel != "telegram" or child.telegram_chat_id is None:
             await self._finish(session, message, "pending", None)
+            return False
+        if message.kind in ROUTINE_KINDS and await routine_paused(session, claim.young_person_id):
+            await self._finish(session, message, "pending", None)  # an alert came meanwhile
             return False
         locale = pick_locale(child.locale, None, services.locales)
         occasion = proactive.Occasion(

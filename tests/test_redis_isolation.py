@@ -62,3 +62,28 @@ async def test_two_processes_with_redis_process_a_doubled_update_once(redis_runt
     async with first.sessionmaker() as session:
         answers = (await session.exec(select(Answer))).all()
     assert [a.value for a in answers] == ["good"]
+
+
+async def test_sign_in_attempts_are_counted_across_processes_through_redis(redis_runtimes) -> None:  # type: ignore[no-untyped-def]
+    import redis.asyncio as redis
+
+    from tests.staff import PASSWORD, add_staff, api_client
+
+    first, second, _ = redis_runtimes
+    client = redis.from_url(REDIS_URL)
+    await client.flushdb()
+    await client.aclose()
+    await add_staff(first, "sam@council.example")
+    limit = first.settings.login_attempts_per_minute
+    wrong = {"email": "sam@council.example", "password": "not the password"}
+    codes = []
+    for attempt in range(limit + 1):
+        runtime = first if attempt % 2 == 0 else second
+        async with api_client(runtime) as api:
+            codes.append((await api.post("/auth/token", json=wrong)).status_code)
+    assert codes[:limit] == [401] * limit and codes[limit] == 429
+    async with api_client(second) as api:
+        right = await api.post(
+            "/auth/token", json={"email": "sam@council.example", "password": PASSWORD}
+        )
+    assert right.status_code == 429  # still limited, whichever process is asked

@@ -36,7 +36,12 @@ def login_limiter(runtime: RuntimeDep) -> MovingWindowRateLimiter:
     limiter: MovingWindowRateLimiter | None = getattr(runtime, "login_limiter", None)
     if limiter is None:
         url = runtime.settings.redis_url
-        storage = storage_from_string(f"async+{url}" if url else "async+memory://")
+        # redis-py, which the project installs (limits would pick coredis otherwise).
+        storage = (
+            storage_from_string(f"async+{url}", implementation="redispy")
+            if url
+            else storage_from_string("async+memory://")
+        )
         limiter = MovingWindowRateLimiter(storage)  # type: ignore[arg-type]
         runtime.login_limiter = limiter  # type: ignore[attr-defined]
     return limiter
