@@ -4,6 +4,7 @@ the work itself is claimed in the database, so two processes never do it twice."
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -73,12 +74,26 @@ def periodic_jobs(runtime: Runtime) -> list[Job]:
     ]
 
 
+async def run_job(job: Job) -> None:
+    """APScheduler awaits only coroutine functions; a job's `run` may be a lambda that returns
+    a coroutine, which it would call in a thread and never await."""
+    await job.run()
+
+
 def start_scheduler(jobs: list[Job]) -> AsyncIOScheduler:
     """Each job at its interval; one run at a time per job, a missed run is simply skipped."""
+    # Every run of a one-second job at INFO would drown the log.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = AsyncIOScheduler(timezone="UTC")
     for job in jobs:
         scheduler.add_job(
-            job.run, "interval", seconds=job.seconds, id=job.name, max_instances=1, coalesce=True
+            run_job,
+            "interval",
+            args=[job],
+            seconds=job.seconds,
+            id=job.name,
+            max_instances=1,
+            coalesce=True,
         )
     scheduler.start()
     return scheduler
