@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from time import perf_counter as time_now
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -167,15 +168,26 @@ class Screens(Protocol):
 FAILED_CLOSED = ("screening_error",)
 
 
-def screen_text(screener: Screens | None, text: str) -> Screened | None:
-    """The screening of a message; fails closed if the screener itself breaks."""
+# Screening is linear and takes milliseconds; far longer means something is wrong with it.
+SCREEN_BUDGET_SECONDS = 0.5
+
+
+def screen_text(
+    screener: Screens | None, text: str, *, budget: float = SCREEN_BUDGET_SECONDS
+) -> Screened | None:
+    """The screening of a message; fails closed if the screener breaks or runs out of time."""
     if screener is None or not text.strip():
         return None
+    started = time_now()
     try:
-        return screener.screen(text)
+        screened = screener.screen(text)
     except Exception:  # the screener promises not to raise; if it does, the words count
         log.exception("screening failed; the message counts as flagged")
         return _Failed()
+    if time_now() - started > budget:
+        log.error("screening took over %.1f s; the message counts as flagged", budget)
+        return _Failed()
+    return screened
 
 
 @dataclass(frozen=True)

@@ -499,6 +499,27 @@ async def test_if_screening_breaks_the_message_counts_as_flagged(
     assert alert.categories == ["screening_error"]
 
 
+class _Slow:
+    def __init__(self, real: safeguarding.Screens) -> None:
+        self.real = real
+
+    def screen(self, text: str) -> safeguarding.Screened:
+        import time
+
+        time.sleep(safeguarding.SCREEN_BUDGET_SECONDS + 0.1)
+        return self.real.screen(text)
+
+
+async def test_if_screening_runs_out_of_time_the_message_counts_as_flagged(
+    runtime: Runtime, onboarded: Child
+) -> None:
+    object.__setattr__(runtime.services, "screener", _Slow(runtime.services.screener))  # type: ignore[arg-type]
+    await onboarded.send("see you at football")
+    assert "call 999" in onboarded.said()
+    [alert] = await alerts_of(runtime)
+    assert alert.categories == ["screening_error"]
+
+
 @pytest.mark.parametrize("command", ["/talk", "/help", "/feedback", "/start", "/nonsense"])
 async def test_words_typed_after_a_command_are_screened_first(
     runtime: Runtime, onboarded: Child, command: str
