@@ -159,14 +159,14 @@ def to_python(node: yaml.Node, path: tuple[Any, ...], lines: Lines) -> Any:
     return yaml.SafeLoader("").construct_object(node)
 
 
-def _line_of(loc: tuple[Any, ...], lines: Lines) -> int:
+def line_of(loc: tuple[Any, ...], lines: Lines) -> int:
     for end in range(len(loc), -1, -1):
         if loc[:end] in lines:
             return lines[loc[:end]]
     return 1
 
 
-def _where(loc: Iterable[Any]) -> str:
+def where_in(loc: Iterable[Any]) -> str:
     return ".".join(str(part) for part in loc) or "(top)"
 
 
@@ -189,12 +189,12 @@ def load_file(path: Path) -> Conversation:
     except ValidationError as error:
         raise ContentError(
             [
-                f"{path}:{_line_of(tuple(e['loc']), lines)}: {_where(e['loc'])}: {e['msg']}"
+                f"{path}:{line_of(tuple(e['loc']), lines)}: {where_in(e['loc'])}: {e['msg']}"
                 for e in error.errors()
             ]
         ) from None
     problems = [
-        f"{path}:{_line_of(loc, lines)}: {_where(loc)}: {message}"
+        f"{path}:{line_of(loc, lines)}: {where_in(loc)}: {message}"
         for loc, message in _check(conversation)
     ]
     if problems:

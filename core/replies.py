@@ -246,15 +246,22 @@ async def create_reply(
 # -- the audience ------------------------------------------------------------------------------
 
 
-def _feedback_condition(reply: Reply, library: Library) -> ColumnElement[bool] | None:
+def linked_questions(reply: Reply, library: Library) -> list[tuple[str, str]]:
+    """(conversation, question) pairs a reply answers: those named, and its outcome statements."""
     links = reply.links or {}
     known = outcomes(library)
-    pairs = [tuple(pair) for pair in links.get("questions", [])]
+    pairs = [(str(pair[0]), str(pair[1])) for pair in links.get("questions", [])]
     pairs += [
         (known[o].conversation_id, known[o].question.id)
         for o in links.get("outcomes", [])
         if o in known
     ]
+    return pairs
+
+
+def _feedback_condition(reply: Reply, library: Library) -> ColumnElement[bool] | None:
+    links = reply.links or {}
+    pairs = linked_questions(reply, library)
     conditions: list[ColumnElement[bool]] = [
         and_(
             col(Answer.conversation_id) == conversation_id,

@@ -12,7 +12,7 @@ from core.content import Library
 from core.models import Answer, Reply, ReplyRecipient, ReplyText, StaffNotice, utcnow
 from core.proactive import Occasion, renders, respond_action, responds
 from core.render import Button, Message, View, fill, label
-from core.replies import REACTIONS, outcomes, pick_text
+from core.replies import REACTIONS, linked_questions, pick_text
 
 if TYPE_CHECKING:
     from core.chat import Chat
@@ -50,13 +50,7 @@ assert tuple(BUTTONS) == REACTIONS == tuple(THANKS)
 async def topics(session: AsyncSession, reply: Reply, library: Library, view: View) -> list[str]:
     """What the reply answers, as the child reads it: each linked question's short label."""
     links = reply.links or {}
-    known = outcomes(library)
-    pairs = [tuple(pair) for pair in links.get("questions", [])]
-    pairs += [
-        (known[o].conversation_id, known[o].question.id)
-        for o in links.get("outcomes", [])
-        if o in known
-    ]
+    pairs = linked_questions(reply, library)
     answer_ids = links.get("answer_ids", [])
     if answer_ids:
         query = select(Answer.conversation_id, Answer.question_id).where(

@@ -18,7 +18,7 @@ import functools
 import logging
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
-from core.content import ContentError, Lines, to_python
+from core.content import ContentError, Lines, line_of, to_python, where_in
 from core.screening_normalise import tokens
 
 log = logging.getLogger(__name__)
@@ -108,13 +108,13 @@ def load_lexicon(directory: Path) -> Lexicon:
     seen: dict[str, str] = {}
     for path, lines, category in loaded:
         for loc, message in _check_phrases(category):
-            problems.append(f"{path}:{_line(loc, lines)}: {_where(loc)}: {message}")
+            problems.append(f"{path}:{line_of(loc, lines)}: {where_in(loc)}: {message}")
         for index, entry in enumerate(category.entries):
             loc = ("entries", index, "id")
             if entry.id in seen or entry.id in {c.category for _, _, c in loaded}:
                 where = seen.get(entry.id, "a category")
                 problems.append(
-                    f"{path}:{_line(loc, lines)}: {_where(loc)}: "
+                    f"{path}:{line_of(loc, lines)}: {where_in(loc)}: "
                     f"id '{entry.id}' is already used ({where})"
                 )
             seen.setdefault(entry.id, f"{path.name}")
@@ -168,7 +168,7 @@ def _load_file(path: Path) -> tuple[Lines, Category]:
     except ValidationError as error:
         raise ContentError(
             [
-                f"{path}:{_line(tuple(e['loc']), lines)}: {_where(e['loc'])}: {e['msg']}"
+                f"{path}:{line_of(tuple(e['loc']), lines)}: {where_in(e['loc'])}: {e['msg']}"
                 for e in error.errors()
             ]
         ) from None
@@ -195,21 +195,10 @@ def _check_examples(lexicon: Lexicon, loaded: list[tuple[Path, Lines, Category]]
                 if entry.id not in screener.matching(example):
                     loc = ("entries", index, "examples", number)
                     problems.append(
-                        f"{path}:{_line(loc, lines)}: {_where(loc)}: the example "
+                        f"{path}:{line_of(loc, lines)}: {where_in(loc)}: the example "
                         f"'{example}' is not caught by the patterns of '{entry.id}'"
                     )
     return problems
-
-
-def _line(loc: tuple[Any, ...], lines: Lines) -> int:
-    for end in range(len(loc), -1, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return 1
-
-
-def _where(loc: Iterable[Any]) -> str:
-    return ".".join(str(part) for part in loc) or "(top)"
 
 
 # -- compiling phrases into token sequences -------------------------------------------------------

@@ -22,17 +22,7 @@ from core.models import CheckIn, YoungPerson, utcnow
 
 router = APIRouter(prefix="/check-ins", tags=["check-ins"])
 
-Status = Literal[
-    "waiting_for_trusted_adult",
-    "waiting_for_new_time",
-    "waiting_for_child",
-    "scheduled",
-    "due",
-    "started",
-    "done",
-    "missed",
-    "cancelled",
-]
+Status = Literal[checkins.STATUSES]  # type: ignore[valid-type]
 NOT_FOUND = "No such check-in"
 WHEN = "2026-12-03T16:00:00Z"
 FURTHEST = timedelta(days=366)
