@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -151,6 +152,16 @@ def _conversation(library: Library, conversation_id: str) -> None:
         raise HTTPException(404, f"No conversation {conversation_id!r}; choose one of: {names}")
 
 
+async def _apply(session: AsyncSession, check_in: CheckIn, change: Awaitable[object]) -> CheckInOut:
+    """Make a change to a check-in; one its state forbids is a 409 with the reason."""
+    try:
+        await change
+    except CheckInError as error:
+        raise HTTPException(409, str(error)) from None
+    await session.commit()
+    return await _out(session, check_in)
+
+
 def _future(when: datetime) -> datetime:
     """The time in UTC. One that has passed (or is too far off) clashes with now: 409, like
     other clashes (it is a valid time, just not one that can be used now)."""
@@ -238,19 +249,15 @@ async def move_check_in(
     check_in = await _find(session, caller, check_in_id)
     when = _future(body.when)
     repeat = body.repeat_weeks if "repeat_weeks" in body.model_fields_set else ...
-    try:
-        await checkins.move(
-            session,
-            check_in=check_in,
-            when=when,
-            staff_id=caller.id,
-            timezone=runtime.settings.timezone,
-            repeat_weeks=repeat,
-        )
-    except CheckInError as error:
-        raise HTTPException(409, str(error)) from None
-    await session.commit()
-    return await _out(session, check_in)
+    change = checkins.move(
+        session,
+        check_in=check_in,
+        when=when,
+        staff_id=caller.id,
+        timezone=runtime.settings.timezone,
+        repeat_weeks=repeat,
+    )
+    return await _apply(session, check_in, change)
 
 
 @router.post("/{check_in_id}/cancel", responses=problems(401, 404, 409))
@@ -260,14 +267,10 @@ async def cancel_check_in(
     """Cancel it (and any repeats). A child who asked to be told before things change, and
     had heard about it, is told."""
     check_in = await _find(session, caller, check_in_id)
-    try:
-        await checkins.cancel(
-            session, check_in=check_in, staff_id=caller.id, timezone=runtime.settings.timezone
-        )
-    except CheckInError as error:
-        raise HTTPException(409, str(error)) from None
-    await session.commit()
-    return await _out(session, check_in)
+    change = checkins.cancel(
+        session, check_in=check_in, staff_id=caller.id, timezone=runtime.settings.timezone
+    )
+    return await _apply(session, check_in, change)
 
 
 @router.post("/{check_in_id}/trusted-adult-arranged", responses=problems(401, 404, 409))
@@ -276,11 +279,7 @@ async def confirm_trusted_adult(
 ) -> CheckInOut:
     """The worker has spoken to the child's trusted adult: the child's messages are planned."""
     check_in = await _find(session, caller, check_in_id)
-    try:
-        await checkins.trusted_adult_arranged(
-            session, check_in=check_in, staff_id=caller.id, timezone=runtime.settings.timezone
-        )
-    except CheckInError as error:
-        raise HTTPException(409, str(error)) from None
-    await session.commit()
-    return await _out(session, check_in)
+    change = checkins.trusted_adult_arranged(
+        session, check_in=check_in, staff_id=caller.id, timezone=runtime.settings.timezone
+    )
+    return await _apply(session, check_in, change)
