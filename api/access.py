@@ -8,10 +8,11 @@ fails for a route that declares none.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -67,7 +68,39 @@ class Roles(Access):
         return Caller(staff)
 
 
+class ChildCookie(Access):
+    """The web chat: the child's own browser, known by its cookie. The route checks it, so it
+    can answer a browser it does not know kindly, in the child's language."""
+
+    async def __call__(self) -> None:
+        return None
+
+
+class PreviewUser(Access):
+    """The staff preview: any signed-in staff member, or the key `sayso serve` prints to its
+    own console (so whoever started the service can try the conversations at once)."""
+
+    async def __call__(
+        self,
+        request: Request,
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> None:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'")
+        key: str = request.app.state.runtime.preview_key
+        if hmac.compare_digest(credentials.credentials.encode(), key.encode()):
+            return None
+        if await staff_for_token(session, credentials.credentials) is None:
+            raise HTTPException(
+                401, "This token is not valid: it has expired or the account is off"
+            )
+        return None
+
+
 PUBLIC = Depends(Public())
+CHILD_COOKIE = Depends(ChildCookie())
+PREVIEW = Depends(PreviewUser())
 AdminDep = Annotated[Caller, Depends(Roles("admin"))]
 StaffDep = Annotated[Caller, Depends(Roles("admin", "worker"))]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -27,6 +28,9 @@ from api.routes import (
     staff,
 )
 from api.runtime import Runtime
+from api.webchat import preview as web_preview
+from api.webchat import routes as web_chat
+from api.webchat.assets import static_files
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(RequestValidationError, web_chat.invalid)  # type: ignore[arg-type]
 
     @app.get("/health", tags=["service"], dependencies=[PUBLIC])
     async def health() -> Health:
@@ -70,6 +75,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         )
 
     app.include_router(webhook.build(runtime))
+    app.include_router(web_chat.router)
+    app.include_router(web_preview.router)
+    app.mount("/static", static_files(), name="static")
     for module in (
         auth,
         staff,

@@ -50,6 +50,14 @@ def _lifespan(runtime: Runtime, *, bot: bool, jobs: bool):  # type: ignore[no-un
         polling = await start_bot(runtime) if bot or runtime.settings.webhook_url else None
         base = f"http://{runtime.settings.host}:{runtime.settings.port}"
         log.info("sayso is running at %s (health: %s/health, API docs: %s/docs)", base, base, base)
+        # Whoever started the service can try every conversation at once, before any staff
+        # account exists; the key works for the preview only, and only in this process.
+        log.info(
+            "Try the conversations as a child would (staff preview, nothing is saved): "
+            "%s/preview#key=%s",
+            base,
+            runtime.preview_key,
+        )
         if runtime.bot is None:
             log.warning(NO_TOKEN)
         try:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
@@ -20,6 +21,7 @@ from core.config import Settings
 from core.content import load_library
 from core.db import create_engine, create_sessionmaker, migrate
 from core.i18n import DOMAIN, SOURCE_LOCALE, available_locales, compile_catalogues, native_name
+from core.preview import Previews
 from core.screening import load_screener
 
 
@@ -32,8 +34,12 @@ class Runtime:
     i18n: I18n
     dispatcher: Dispatcher
     bot: Bot | None
+    previews: Previews
+    # The staff preview's key for whoever started this process (printed by `sayso serve`).
+    preview_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     async def close(self) -> None:
+        await self.previews.close()
         if self.bot is not None:
             await self.bot.session.close()
         await self.dispatcher.fsm.close()
@@ -68,7 +74,9 @@ async def build_runtime(settings: Settings, *, bot_session: BaseSession | None =
         services=services, sessionmaker=sessionmaker, i18n=i18n, isolation=event_isolation(settings)
     )
     bot = create_bot(settings, bot_session) if settings.telegram_token else None
-    return Runtime(settings, engine, sessionmaker, services, i18n, dispatcher, bot)
+    return Runtime(
+        settings, engine, sessionmaker, services, i18n, dispatcher, bot, Previews(services)
+    )
 
 
 def settle_memory() -> None:

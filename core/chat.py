@@ -33,6 +33,19 @@ from core.settings_flow import apply_setting, remove_trusted_contact, settings_m
 
 OWN_WORDS = "in_my_own_words"
 COMMENT = "_comment"
+# What a child can ask for on any channel: /help on Telegram, the menu in the web chat.
+COMMANDS = (
+    "start",
+    "help",
+    "feedback",
+    "talk",
+    "settings",
+    "language",
+    "privacy",
+    "mydata",
+    "delete",
+    "stop",
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,30 @@ class Chat:
             messages += self.menu()
         await self.session.commit()
         return messages
+
+    async def command(self, name: str) -> list[Message]:
+        """One of COMMANDS, whichever channel it came from; an unknown one gets help."""
+        if name == "start":
+            return await self.start()
+        if name == "feedback":
+            return self.menu()
+        if name == "talk":
+            return await self.begin("talk")
+        if name == "settings":
+            return await self.settings_menu()
+        if name == "language":
+            return self.language_menu()
+        if name == "privacy":
+            return self.privacy()
+        if name == "mydata":
+            return await self.my_data()
+        if name == "delete":
+            return await self.forget("ask")
+        if name == "stop":
+            return await self.stop_all()
+        if name == "help":
+            return self.help()
+        return [Message(self.tr.gettext("Sorry, I don't know that command.")), *self.help()]
 
     async def _link(self, token: str) -> list[Message]:
         """An enrolment link from a worker: this chat joins the record they made."""

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     alert_escalate_minutes: float = Field(default=15, ge=1, le=1440)
     alert_check_seconds: float = Field(default=10, ge=1, le=600)
     admin_url: str | None = None
+    # Where children reach the web chat (enrolment links point here): the public https address
+    # in production; unset, this machine's own address.
+    public_url: str | None = None
 
     @field_validator("telegram_token", "webhook_secret", "encryption_key", mode="before")
     @classmethod
@@ -142,6 +145,10 @@ class Settings(BaseSettings):
                     "characters (A-Z, a-z, 0-9, _ and -) when SAYSO_WEBHOOK_URL is set"
                 )
         return self
+
+    @property
+    def public_address(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @cached_property
     def is_sqlite(self) -> bool:

@@ -21,7 +21,9 @@ from core.models import EnrolmentToken, Preferences, YoungPerson, utcnow
 TOKEN_BYTES = 24  # 192 bits, 32 characters: inside Telegram's 64-character start payload.
 # 19 is where the helplines change (Childline is for under-19s; Samaritans after).
 AGE_BANDS = ("8-12", "13-15", "16-18", "19-25")
-CHANNELS = ("telegram",)
+# Where the child talks to us: the Telegram bot, or the web chat (for children under 16, whom
+# Telegram's terms exclude in the UK, and children without Telegram).
+CHANNELS = ("telegram", "web")
 CHILD_COLUMN = "young_person_id"
 
 
@@ -37,9 +39,12 @@ async def enrol(
     worker_id: int | None,
     created_by: int,
     days: int,
+    channel: str = "telegram",
 ) -> tuple[YoungPerson, str, datetime]:
     """A new child record and its first link, in the caller's transaction."""
-    child = YoungPerson(display_name=display_name, age_band=age_band, worker_id=worker_id)
+    child = YoungPerson(
+        display_name=display_name, age_band=age_band, worker_id=worker_id, channel=channel
+    )
     session.add(child)
     await session.flush()
     session.add(Preferences(young_person_id=child.id))
@@ -48,9 +53,15 @@ async def enrol(
 
 
 async def issue_link(
-    session: AsyncSession, child: YoungPerson, *, created_by: int, days: int
+    session: AsyncSession,
+    child: YoungPerson,
+    *,
+    created_by: int,
+    days: int,
+    channel: str | None = None,
 ) -> tuple[str, datetime]:
-    """A fresh link; any earlier link not yet used stops working, so only the newest is live."""
+    """A fresh link (for the child's channel unless another is given); any earlier link not yet
+    used stops working, so only the newest is live."""
     now = utcnow()
     await session.exec(
         update(EnrolmentToken)  # type: ignore[call-overload]
@@ -69,17 +80,16 @@ async def issue_link(
             token_hash=digest(token),
             young_person_id=child.id,
             created_by=created_by,
-            channel=child.channel,
+            channel=channel or child.channel,
             expires_at=expires,
         )
     )
     return token, expires
 
 
-async def redeem(session: AsyncSession, chat_child: YoungPerson, token: str) -> YoungPerson | None:
-    """The enrolled child this chat now belongs to, or None when the token links nothing.
-    The worker's record is kept (its id is the one staff know); what the chat had already
-    (answers, choices) moves onto it."""
+async def take(session: AsyncSession, token: str, *, channel: str) -> YoungPerson | None:
+    """The child a link was made for, the link now used up; None when it links nothing: used,
+    expired, made up, or made for the other channel (the worker chose where the child talks)."""
     found = (
         await session.exec(
             select(EnrolmentToken)
@@ -90,8 +100,21 @@ async def redeem(session: AsyncSession, chat_child: YoungPerson, token: str) -> 
     now = utcnow()
     if found is None or found.used_at is not None or found.expires_at <= now:
         return None
-    found.used_at = now
+    if found.channel != channel:
+        return None
     enrolled = await session.get(YoungPerson, found.young_person_id)
+    if enrolled is None:
+        return None
+    found.used_at = now
+    enrolled.channel = channel
+    return enrolled
+
+
+async def redeem(session: AsyncSession, chat_child: YoungPerson, token: str) -> YoungPerson | None:
+    """The enrolled child this Telegram chat now belongs to, or None when the token links
+    nothing. The worker's record is kept (its id is the one staff know); what the chat had
+    already (answers, choices) moves onto it."""
+    enrolled = await take(session, token, channel="telegram")
     if enrolled is None:
         return None
     if enrolled.id != chat_child.id:

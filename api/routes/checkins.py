@@ -15,7 +15,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from api.access import Caller, StaffDep, visible_child
 from api.deps import RuntimeDep, SessionDep
 from api.schemas import MAX_ID, Body, Id, Limit, Offset, OptionalId, problems
-from core import checkins
+from core import checkins, web_chat
 from core.audit import record
 from core.checkins import CheckInError
 from core.content import Library
@@ -41,6 +41,10 @@ class PlannedMessage(BaseModel):
     kind: Literal["heads_up", "check_in", "reminder", "change", "cancel"]
     due_at: datetime
     status: str
+    unread: bool = Field(
+        default=False,
+        description="A web-chat child: it waits in their chat and they have not opened it yet",
+    )
 
 
 class CheckInOut(BaseModel):
@@ -108,8 +112,14 @@ class CheckInChange(Body):
 
 async def _out(session: AsyncSession, check_in: CheckIn) -> CheckInOut:
     assert check_in.id is not None
+    child = await session.get(YoungPerson, check_in.young_person_id)
     messages = [
-        PlannedMessage(kind=m.kind, due_at=m.due_at, status=m.status)  # type: ignore[arg-type]
+        PlannedMessage(
+            kind=m.kind,  # type: ignore[arg-type]
+            due_at=m.due_at,
+            status=m.status,
+            unread=child is not None and web_chat.unread(child, m),
+        )
         for m in await checkins.messages_of(session, check_in)
     ]
     return CheckInOut(

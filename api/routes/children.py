@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from api.access import AdminDep, StaffDep, visible_child
 from api.deps import SessionDep
 from api.schemas import MAX_ID, Body, Id, Limit, Offset, problems
+from core import web_chat
 from core.audit import record
 from core.models import Staff, YoungPerson
 
@@ -31,7 +32,8 @@ class ChildOut(BaseModel):
     created_at: datetime
 
 
-def child_out(child: YoungPerson) -> ChildOut:
+def child_out(child: YoungPerson, *, in_web_chat: bool = False) -> ChildOut:
+    """`in_web_chat`: the child has opened their web-chat link (see core.web_chat.opened)."""
     assert child.id is not None
     return ChildOut(
         id=child.id,
@@ -40,7 +42,7 @@ def child_out(child: YoungPerson) -> ChildOut:
         worker_id=child.worker_id,
         channel=child.channel,
         locale=child.locale,
-        linked=child.telegram_chat_id is not None,
+        linked=child.telegram_chat_id is not None or in_web_chat,
         onboarded=child.onboarded,
         paused=child.paused,
         unreachable=child.unreachable_at is not None,
@@ -67,13 +69,15 @@ async def list_children(
         query = query.where(YoungPerson.worker_id == caller.id)
     elif unallocated:
         query = query.where(col(YoungPerson.worker_id).is_(None))
-    result = await session.exec(query.offset(offset).limit(limit))
-    return [child_out(c) for c in result.all()]
+    children = (await session.exec(query.offset(offset).limit(limit))).all()
+    opened = await web_chat.opened(session, [c.id for c in children if c.id is not None])
+    return [child_out(c, in_web_chat=c.id in opened) for c in children]
 
 
 @router.get("/{child_id}", responses=problems(401, 404))
 async def get_child(child_id: Id, caller: StaffDep, session: SessionDep) -> ChildOut:
-    return child_out(await visible_child(session, caller, child_id))
+    child = await visible_child(session, caller, child_id)
+    return child_out(child, in_web_chat=bool(await web_chat.opened(session, [child_id])))
 
 
 @router.put("/{child_id}/worker", responses=problems(401, 403, 404, 409))
@@ -95,4 +99,4 @@ async def allocate(
         detail={"worker_id": body.worker_id},
     )
     await session.commit()
-    return child_out(child)
+    return child_out(child, in_web_chat=bool(await web_chat.opened(session, [child_id])))

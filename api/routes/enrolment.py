@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/children", tags=["enrolment"])
 
 AgeBand = Literal[enrolment.AGE_BANDS]  # type: ignore[valid-type]
+Channel = Literal[enrolment.CHANNELS]  # type: ignore[valid-type]
+CHANNEL_HELP = (
+    "Where the child will talk to us: telegram (16 and over, with Telegram), or web, a chat "
+    "page on any phone browser (under 16s, whom Telegram's terms exclude, or no Telegram)"
+)
 
 
 class Enrolment(Body):
@@ -46,6 +51,7 @@ class Enrolment(Body):
         description="Admins: who the child is allocated to (none: unallocated). Workers: "
         "leave it out, or give your own id.",
     )
+    channel: Channel = Field(default="telegram", description=CHANNEL_HELP)
 
     @field_validator("display_name")
     @classmethod
@@ -53,9 +59,20 @@ class Enrolment(Body):
         return " ".join(value.split())
 
 
+class NewLink(Body):
+    channel: Channel | None = Field(
+        default=None, description=f"{CHANNEL_HELP}. Leave it out to keep the child's channel."
+    )
+
+
 class Link(BaseModel):
     child: ChildOut
-    link: str = Field(examples=["https://t.me/sayso_bot?start=Zx3…"])
+    link: str = Field(
+        examples=[
+            "https://t.me/sayso_bot?start=Zx3…",
+            "https://sayso.council.example/chat/join/Zx3…",
+        ]
+    )
     expires_at: datetime
     qr_png_base64: str = Field(description="A QR code of the link, as a base64 PNG image")
 
@@ -82,8 +99,15 @@ def _qr_png(link: str) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _link(username: str, child: ChildOut, token: str, expires: datetime) -> Link:
-    link = f"https://t.me/{username}?start={token}"
+async def _link_start(runtime: Runtime, channel: str) -> str:
+    """A link up to its token: to the bot on Telegram, or to the web chat's join page. Asked
+    before anything is written, so a bot with no known name leaves nothing half made."""
+    if channel == "web":
+        return f"{runtime.settings.public_address}/chat/join/"
+    return f"https://t.me/{await _bot_username(runtime)}?start="
+
+
+def _link(link: str, child: ChildOut, expires: datetime) -> Link:
     return Link(child=child, link=link, expires_at=expires, qr_png_base64=_qr_png(link))
 
 
@@ -103,9 +127,10 @@ async def _worker_for(session: SessionDep, caller: Caller, worker_id: int | None
 async def enrol(
     body: Enrolment, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
 ) -> Link:
-    """Register a young person and get their enrolment link (single use, expiring) and QR code.
-    The link is shown only now: only a hash of it is kept."""
-    username = await _bot_username(runtime)  # before anything is written
+    """Register a young person and get their enrolment link (single use, expiring) and QR code:
+    a Telegram link, or a web-chat link (`channel`). The link is shown only now: only a hash
+    of it is kept."""
+    start = await _link_start(runtime, body.channel)
     child, token, expires = await enrolment.enrol(
         session,
         display_name=body.display_name,
@@ -113,22 +138,33 @@ async def enrol(
         worker_id=await _worker_for(session, caller, body.worker_id),
         created_by=caller.id,
         days=runtime.settings.enrolment_link_days,
+        channel=body.channel,
     )
     record(session, staff_id=caller.id, action="child.enrol", young_person_id=child.id)
     await session.commit()
-    return _link(username, child_out(child), token, expires)
+    return _link(start + token, child_out(child), expires)
 
 
 @router.post("/{child_id}/link", status_code=201, responses=problems(401, 404, 503))
 async def new_link(
-    child_id: Id, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
+    child_id: Id,
+    caller: StaffDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    body: NewLink | None = None,
 ) -> Link:
-    """A new link for a child (a lost link, a new phone). Earlier unused links stop working."""
+    """A new link for a child (a lost link, a new phone, or a move between Telegram and the web
+    chat with `channel`; the child moves when they open it). Earlier unused links stop working."""
     child = await visible_child(session, caller, child_id)
-    username = await _bot_username(runtime)
+    channel = (body.channel if body else None) or child.channel
+    start = await _link_start(runtime, channel)
     token, expires = await enrolment.issue_link(
-        session, child, created_by=caller.id, days=runtime.settings.enrolment_link_days
+        session,
+        child,
+        created_by=caller.id,
+        days=runtime.settings.enrolment_link_days,
+        channel=channel,
     )
     record(session, staff_id=caller.id, action="child.link_issue", young_person_id=child_id)
     await session.commit()
-    return _link(username, child_out(child), token, expires)
+    return _link(start + token, child_out(child), expires)

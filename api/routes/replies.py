@@ -14,9 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.access import AdminDep
 from api.deps import RuntimeDep, SessionDep
 from api.schemas import MAX_ID, Body, Id, Limit, Offset, problems
-from core import replies
+from core import replies, web_chat
 from core.audit import record
-from core.models import OutboxMessage, Reply, ReplyRecipient, ReplyText
+from core.models import OutboxMessage, Reply, ReplyRecipient, ReplyText, YoungPerson
 
 router = APIRouter(prefix="/replies", tags=["you said, we did"])
 
@@ -163,7 +163,9 @@ class ReplyOut(BaseModel):
 
 class RecipientOut(BaseModel):
     child_id: int
-    delivery: Literal["waiting", "sent", "failed"]
+    delivery: Literal["waiting", "unread", "sent", "failed"] = Field(
+        description="unread: waiting in a web-chat child's chat, which they have not opened yet"
+    )
     due_at: datetime | None
     sent_at: datetime | None
     reaction: Reaction | None
@@ -331,8 +333,9 @@ async def list_recipients(
     log: it shows which children gave that feedback."""
     await _reply(session, reply_id)
     query = (
-        select(ReplyRecipient, OutboxMessage)
+        select(ReplyRecipient, OutboxMessage, YoungPerson)
         .join(OutboxMessage, col(OutboxMessage.id) == col(ReplyRecipient.outbox_id), isouter=True)
+        .join(YoungPerson, col(YoungPerson.id) == col(ReplyRecipient.young_person_id))
         .where(ReplyRecipient.reply_id == reply_id)
         .order_by(col(ReplyRecipient.young_person_id))
     )
@@ -350,20 +353,24 @@ async def list_recipients(
     return [
         RecipientOut(
             child_id=recipient.young_person_id,
-            delivery=_delivery(message),
+            delivery=_delivery(message, child),
             due_at=message.due_at if message else None,
             sent_at=message.sent_at if message else None,
             reaction=recipient.reaction,  # type: ignore[arg-type]
             reacted_at=recipient.reacted_at,
         )
-        for recipient, message in rows
+        for recipient, message, child in rows
     ]
 
 
-def _delivery(message: OutboxMessage | None) -> Literal["waiting", "sent", "failed"]:
+def _delivery(
+    message: OutboxMessage | None, child: YoungPerson
+) -> Literal["waiting", "unread", "sent", "failed"]:
     if message is None or message.status in ("dead", "cancelled"):
         return "failed"
-    return "sent" if message.status == "sent" else "waiting"
+    if message.status == "sent":
+        return "sent"
+    return "unread" if web_chat.unread(child, message) else "waiting"
 
 
 @router.post("/{reply_id}/cancel", responses=problems(401, 403, 404, 409))

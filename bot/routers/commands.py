@@ -11,8 +11,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message, TelegramObject
 
 from bot.send import show
-from core.chat import Chat
-from core.render import Message as Say
+from core.chat import COMMANDS, Chat
 
 # An enrolment link's payload: one random word, never screened as if a child had written it.
 LINK_TOKEN = re.compile(r"^/start [A-Za-z0-9_-]{16,64}$")
@@ -46,45 +45,12 @@ def build() -> Router:
     async def start(message: Message, command: CommandObject, chat: Chat, bot: Bot) -> None:
         await show(bot, chat, await chat.start(command.args))
 
-    @router.message(Command("help"))
-    async def help_(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, chat, chat.help())
-
-    @router.message(Command("feedback"))
-    async def feedback(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, chat, chat.menu())
-
-    @router.message(Command("talk"))
-    async def talk(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, chat, await chat.begin("talk"))
-
-    @router.message(Command("settings"))
-    async def settings(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, chat, await chat.settings_menu())
-
-    @router.message(Command("language"))
-    async def language(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, chat, chat.language_menu())
-
-    @router.message(Command("privacy"))
-    async def privacy(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, chat, chat.privacy())
-
-    @router.message(Command("mydata"))
-    async def mydata(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, chat, await chat.my_data())
-
-    @router.message(Command("delete"))
-    async def delete(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, chat, await chat.forget("ask"))
-
-    @router.message(Command("stop"))
-    async def stop(message: Message, chat: Chat, bot: Bot) -> None:
-        await show(bot, chat, await chat.stop_all())
+    @router.message(Command(*[name for name in COMMANDS if name != "start"]))
+    async def command(message: Message, command: CommandObject, chat: Chat, bot: Bot) -> None:
+        await show(bot, chat, await chat.command(command.command.lower()))
 
     @router.message(F.text.regexp(r"^/\w"))
     async def unknown_command(message: Message, chat: Chat, bot: Bot) -> None:
-        note = Say(chat.tr.gettext("Sorry, I don't know that command."))
-        await show(bot, chat, [note, *chat.help()])
+        await show(bot, chat, await chat.command("unknown"))
 
     return router

@@ -15,6 +15,7 @@ from core.models.exports import ExportJob
 from core.models.replies import Reply, ReplyRecipient, ReplyText
 from core.models.safeguarding import Alert, AlertStep
 from core.models.staff import AuditEntry, Staff, StaffNotice, StaffToken
+from core.models.web import WebSession
 
 __all__ = [
     "Alert",
@@ -37,6 +38,7 @@ __all__ = [
     "StaffToken",
     "TrustedContact",
     "UTCDateTime",
+    "WebSession",
     "YoungPerson",
     "utcnow",
     "when",
