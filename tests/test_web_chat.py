@@ -202,8 +202,11 @@ async def test_deleting_their_data_ends_the_web_chat_on_that_phone(
     async with WebChild(runtime) as child:
         await child.join(link)
         await child.open()
+        await child.say("I like my new school")
+        assert await _count(runtime, Answer, col(Answer.young_person_id) == child_id) == 1
         await child.command("delete")
         await child.tap("Yes")
+        assert await _count(runtime, Answer, col(Answer.young_person_id) == child_id) == 0
         assert await _count(runtime, WebSession) == 0
         gone = await child.client.post("/chat/api/open", headers=GUARD)
         assert gone.status_code == 401
