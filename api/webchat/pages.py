@@ -12,34 +12,14 @@ from __future__ import annotations
 import json
 from html import escape
 
-MAX_TEXT = 20_000
+from api.webchat import ui
+
 # Menu item -> command name (the contract's nine; "start" is not offered in the menu).
 MENU = ("feedback", "talk", "settings", "language", "privacy", "mydata", "delete", "stop", "help")
 
-# Only for a key the server forgot: a page must never show an empty, unlabelled control.
-FALLBACK = {
-    "title": "Have your say",
-    "intro": "",
-    "type_here": "Type here",
-    "send": "Send",
-    "menu": "Menu",
-    "close": "Close",
-    "menu_feedback": "Give feedback",
-    "menu_talk": "Talk to someone",
-    "menu_settings": "My settings",
-    "menu_language": "Language",
-    "menu_privacy": "Who reads this",
-    "menu_mydata": "What you keep about me",
-    "menu_delete": "Delete what I said",
-    "menu_stop": "Stop messages",
-    "menu_help": "Help",
-    "you_said": "You said:",
-    "bot_said": "We said:",
-    "sending": "Sending…",
-    "offline": "Sorry, that did not send. Check your internet and try again.",
-    "new_messages": "New messages",
-    "noscript": "This chat needs JavaScript. Please switch it on, or ask your worker for help.",
-}
+# The English source words: the staff preview's own controls (staff read English), and a
+# safety net so no control is ever unlabelled. Children get `ui`, translated by the server.
+FALLBACK = dict(ui.WORDS)
 
 PREVIEW_BANNER = "Preview — nothing you type here is saved or read by anyone."
 
@@ -85,7 +65,7 @@ def _composer(words: dict[str, str]) -> str:
     return (
         '<form id="say" class="say" novalidate>\n'
         f'<label for="text" class="sr-only" data-ui="type_here">{_e(words["type_here"])}</label>\n'
-        f'<textarea id="text" name="text" rows="2" maxlength="{MAX_TEXT}" autocomplete="off" '
+        f'<textarea id="text" name="text" rows="2" autocomplete="off" '
         f'enterkeyhint="send" placeholder="{_e(words["type_here"])}" '
         'data-ui-placeholder="type_here"></textarea>\n'
         f'<button type="submit" id="send" class="primary" data-ui="send">{_e(words["send"])}</button>\n'

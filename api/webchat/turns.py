@@ -4,7 +4,7 @@ Shared by the child's chat and the staff preview."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -67,7 +67,9 @@ async def say(chat: Chat, text: str) -> list[Message]:
     return await chat.typed(text)
 
 
-def turn_json(messages: list[Message], locale: str, tr: Translator, **extra: object) -> dict:  # type: ignore[type-arg]
+def turn_json(
+    messages: list[Message], locale: str, tr: Translator, **extra: object
+) -> dict[str, Any]:
     return {
         "locale": locale,
         "dir": ui.direction(locale),
@@ -115,7 +117,7 @@ def html(page: str, status: int = 200) -> HTMLResponse:
 
 def problem(status: int, detail: str, message: str | None = None) -> JSONResponse:
     """An error the page can show: the reason, and kind words for the child."""
-    body = {"detail": detail}
+    body: dict[str, str] = {"detail": detail}
     if message is not None:
         body["message"] = message
     return JSONResponse(body, status_code=status)

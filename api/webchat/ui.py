@@ -34,6 +34,7 @@ WORDS = {
         "Sorry, that did not send. Check your internet and try again. Your words are still here."
     ),
     "new_messages": N_("New messages"),
+    "noscript": N_("This chat needs JavaScript. Please switch it on, or ask your worker for help."),
 }
 
 # Pages outside the chat: a link that cannot be used, a browser that is not signed in.
