@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.types import Message, Update
 from fastapi import FastAPI, Request
 from pydantic import SecretStr
@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
 from api.runtime import Runtime, build_runtime, settle_memory
+from bot.factory import create_dispatcher
 from core.config import Settings
 from core.db import create_engine
 from tests.telegram_stub import StubSession
@@ -160,11 +161,16 @@ async def drive(
     return sent
 
 
-async def replay(client: httpx.AsyncClient, recorded: dict[int, list[dict[str, Any]]]) -> None:
-    """The same updates, in the same per-child order and concurrency."""
+async def replay(
+    client: httpx.AsyncClient, recorded: dict[int, list[dict[str, Any]]], id_offset: int = 0
+) -> None:
+    """The same updates, in the same per-child order and concurrency. `id_offset` moves the
+    update ids for a pipeline that shares sayso's database (else its dedup drops them all)."""
 
     async def one(updates: list[dict[str, Any]]) -> None:
         for update in updates:
+            if id_offset:
+                update = {**update, "update_id": update["update_id"] + id_offset}
             await client.post("/telegram/webhook", json=update, headers=HEADERS)
 
     await asyncio.gather(*(one(u) for u in recorded.values()))
@@ -201,6 +207,34 @@ def baseline_app(database_url: str) -> tuple[FastAPI, Any]:
         return {"ok": True}
 
     return app, engine
+
+
+def skeleton_router() -> Router:
+    """sayso's plumbing with the baseline's handler: what dedup, the child's lookup, the locale
+    and the update's transaction cost before any conversation happens."""
+    router = Router(name="skeleton")
+
+    @router.message()
+    async def on_message(message: Message, bot: Bot) -> None:
+        await bot.send_message(message.chat.id, message.text or "…")
+
+    @router.callback_query()
+    async def on_tap(query: Any, bot: Bot) -> None:
+        await bot.send_message(query.from_user.id, query.data or "…")
+
+    return router
+
+
+async def skeleton_app(settings: Settings) -> tuple[FastAPI, Runtime]:
+    """On sayso's own database (its children and runs), with update ids moved (see replay)."""
+    runtime = await build_runtime(settings, bot_session=StubSession(keep=1))
+    runtime.dispatcher = create_dispatcher(
+        services=runtime.services,
+        sessionmaker=runtime.sessionmaker,
+        i18n=runtime.i18n,
+        routers=[skeleton_router()],
+    )
+    return create_app(runtime), runtime
 
 
 async def _empty_postgres(url: str) -> None:
@@ -261,12 +295,17 @@ async def main() -> None:
         await connection.execute(
             text("CREATE TABLE IF NOT EXISTS echo (chat_id BIGINT, body TEXT)")
         )
+    skeleton, skeleton_runtime = await skeleton_app(settings)
     ours_app, base_timed = Timed(create_app(runtime)), Timed(base_app)
     settle_memory()  # as `sayso serve` does
     ours_rates, base_rates, chat_base = [], [], 10_000
-    ours_cpu, base_cpu = [], []
+    ours_cpu, base_cpu, skeleton_cpu = [], [], []
     total = args.children * args.per_child
-    async with _client(ours_app) as ours, _client(base_timed) as base:
+    async with (
+        _client(ours_app) as ours,
+        _client(base_timed) as base,
+        _client(skeleton) as bones,
+    ):
         for _ in range(args.rounds):
             chats = range(chat_base, chat_base + args.children)
             chat_base += args.children
@@ -278,6 +317,9 @@ async def main() -> None:
             await replay(base, recorded)
             base_rates.append(_rate(total, time.perf_counter() - began))
             base_cpu.append((time.process_time() - cpu) / total)
+            cpu = time.process_time()
+            await replay(bones, recorded, id_offset=1_000_000_000)
+            skeleton_cpu.append((time.process_time() - cpu) / total)
         closed_loop = list(ours_app.seconds)
         ours_app.seconds.clear()
         # Open loop: `rate` children, each sending one update a second.
@@ -305,6 +347,11 @@ async def main() -> None:
         f"CPU time per update, median of {args.rounds} rounds (client included, both sides): "
         f"sayso {ours_ms:.2f} ms, baseline {base_ms:.2f} ms, ratio {base_ms / ours_ms:.2f}"
     )
+    bones_ms = statistics.median(skeleton_cpu) * 1000
+    print(
+        f"  of which sayso's plumbing alone (webhook, dedup, child lookup, locale, transaction; "
+        f"the baseline's echo as handler): {bones_ms:.2f} ms, ratio {base_ms / bones_ms:.2f}"
+    )
     print(
         f"open loop at {args.rate:.0f} updates/s for {args.seconds:.0f} s ({len(paced)} updates): processing "
         f"p50 {_pct(paced, 0.5):.2f} ms  p99 {_pct(paced, 0.99):.2f} ms  (target p99 < 50 ms)"
@@ -313,6 +360,7 @@ async def main() -> None:
         answers = (await connection.execute(text("SELECT count(*) FROM answer"))).scalar()
     print(f"answers stored: {answers}")
     await runtime.close()
+    await skeleton_runtime.close()
     await base_engine.dispose()
 
 

@@ -49,13 +49,15 @@ def create_dispatcher(
     sessionmaker: async_sessionmaker[AsyncSession],
     i18n: I18n,
     isolation: BaseEventIsolation | None = None,
+    routers: list[Router] | None = None,
 ) -> Dispatcher:
+    """`routers`: the bot's own unless given (the benchmark measures the plumbing alone)."""
     dp = Dispatcher(events_isolation=isolation or SimpleEventIsolation())
     dp.update.outer_middleware(SessionMiddleware(sessionmaker))
     for observer in (dp.message, dp.edited_message, dp.callback_query):
         observer.outer_middleware(ChildMiddleware(services))
         observer.outer_middleware(LocaleMiddleware(i18n))
-    dp.include_routers(*build_routers())
+    dp.include_routers(*(build_routers() if routers is None else routers))
     _inline_magic_filters(dp)
     return dp
 
