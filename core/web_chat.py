@@ -96,6 +96,14 @@ async def opened(session: AsyncSession, child_ids: list[int]) -> set[int]:
     return set(found.all())
 
 
+async def sign_out_everywhere(session: AsyncSession, child_id: int) -> int:
+    """Every browser of this child forgets the chat (a lost phone); how many there were."""
+    result = await session.exec(
+        delete(WebSession).where(col(WebSession.young_person_id) == child_id)  # type: ignore[call-overload]
+    )
+    return int(result.rowcount)
+
+
 def unread(child: YoungPerson, message: OutboxMessage, now: datetime | None = None) -> bool:
     """A message waiting in a web-chat child's chat that they have not opened yet."""
     return (

@@ -242,3 +242,26 @@ async def test_a_new_link_moves_a_telegram_child_to_the_web_chat(
     async with WebChild(runtime) as child:
         assert (await child.join(moved.json()["link"])).status_code == 303
     assert (await admin.get(f"/children/{child_id}")).json()["channel"] == "web"
+
+
+async def test_a_child_signs_out_on_a_shared_phone_and_a_worker_on_a_lost_one(
+    runtime: Runtime, admin: httpx.AsyncClient
+) -> None:
+    child_id, link = await _web_link(admin)
+    async with WebChild(runtime) as child:
+        await child.join(link)
+        await child.open()
+        out = await child.client.post("/chat/api/sign-out", headers=GUARD)
+        assert out.status_code == 200 and "ask your worker for a new link" in out.json()["message"]
+        assert (await child.client.post("/chat/api/open", headers=GUARD)).status_code == 401
+    fresh = (await admin.post(f"/children/{child_id}/link")).json()["link"]
+    async with WebChild(runtime) as phone, WebChild(runtime) as tablet:
+        await phone.join(fresh)
+        await phone.open()
+        await phone.say("I like my new school")
+        ended = await admin.post(f"/children/{child_id}/web-chat/sign-out")
+        assert ended.json() == {"signed_out": 1}
+        assert (await phone.client.post("/chat/api/open", headers=GUARD)).status_code == 401
+        assert (await tablet.client.post("/chat/api/open", headers=GUARD)).status_code == 401
+    # What the child said stays.
+    assert await _count(runtime, Answer, col(Answer.young_person_id) == child_id) == 1

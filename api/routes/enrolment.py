@@ -18,7 +18,7 @@ from api.deps import RuntimeDep, SessionDep
 from api.routes.children import ChildOut, child_out
 from api.runtime import Runtime
 from api.schemas import MAX_ID, Body, Id, problems
-from core import enrolment
+from core import enrolment, web_chat
 from core.audit import record
 from core.models import Staff
 
@@ -168,3 +168,24 @@ async def new_link(
     record(session, staff_id=caller.id, action="child.link_issue", young_person_id=child_id)
     await session.commit()
     return _link(start + token, child_out(child), expires)
+
+
+class SignedOut(BaseModel):
+    signed_out: int = Field(description="How many browsers had the child's web chat open")
+
+
+@router.post("/{child_id}/web-chat/sign-out", responses=problems(401, 404))
+async def sign_out_web_chat(child_id: Id, caller: StaffDep, session: SessionDep) -> SignedOut:
+    """A lost or shared phone: every browser where the child opened their web chat forgets it.
+    Nothing the child said is touched; a new link (`POST /children/{id}/link`) lets them back."""
+    await visible_child(session, caller, child_id)
+    count = await web_chat.sign_out_everywhere(session, child_id)
+    record(
+        session,
+        staff_id=caller.id,
+        action="child.web_sign_out",
+        young_person_id=child_id,
+        detail={"browsers": count},
+    )
+    await session.commit()
+    return SignedOut(signed_out=count)

@@ -82,6 +82,11 @@ def chat_page(*, locale: str, direction: str, ui: dict[str, str], asset_version:
         f'data-ui="menu_{name}">{_e(words["menu_" + name])}</button></li>\n'
         for name in MENU
     )
+    # Not a command: it ends this browser's chat (a shared or borrowed phone).
+    items += (
+        '<li><button type="button" class="menu-item" data-signout="1" '
+        f'data-ui="menu_signout">{_e(words["menu_signout"])}</button></li>\n'
+    )
     return (
         "<!doctype html>\n"
         f'<html lang="{_e(locale)}" dir="{_dir(direction)}">\n<head>\n'

@@ -169,6 +169,25 @@ async def say(body: turns.Say, request: Request, runtime: RuntimeDep) -> JSONRes
     return await _turn(request, runtime, lambda chat: turns.say(chat, body.text))
 
 
+@router.post("/api/sign-out")
+async def sign_out(request: Request, runtime: RuntimeDep) -> JSONResponse:
+    """This browser forgets the chat (a shared or borrowed phone); a new link opens it again."""
+    if not turns.guarded(request):
+        return turns.problem(403, "Missing the X-Sayso header")
+    cookie = request.cookies.get(COOKIE)
+    async with runtime.sessionmaker() as session:
+        child = await web_chat.child_for(session, cookie)
+        if child is None or cookie is None:
+            _, tr = _visitor(request, runtime)
+            return turns.problem(401, "No web chat for this browser", tr.gettext(ui.NO_CHAT))
+        tr = Chat(runtime.services, session, child, hint=_hint(request, runtime)).tr
+        await web_chat.forget_browser(session, cookie)
+        await session.commit()
+    response = JSONResponse({"message": tr.gettext(ui.SIGNED_OUT)})
+    response.delete_cookie(COOKIE, path="/chat")
+    return response
+
+
 @router.post("/api/command")
 async def command(body: turns.Ask, request: Request, runtime: RuntimeDep) -> JSONResponse:
     return await _turn(request, runtime, lambda chat: chat.command(body.name))

@@ -27,6 +27,7 @@ WORDS = {
     "menu_delete": N_("🗑️ Delete what I said"),
     "menu_stop": N_("⏸️ Stop messages"),
     "menu_help": N_("❓ Help"),
+    "menu_signout": N_("🚪 Sign out on this phone"),
     "you_said": N_("You said:"),
     "bot_said": N_("We said:"),
     "sending": N_("Sending…"),
@@ -47,6 +48,7 @@ LINK_USED = N_(
 )
 NO_CHAT = N_("To use this chat, open the link your worker gave you.")
 GONE = N_("This chat has ended. Ask your worker for a new link if you want to talk again.")
+SIGNED_OUT = N_("You are signed out on this phone. To come back, ask your worker for a new link.")
 TRY_AGAIN = N_("Sorry, something went wrong. Please try again.")
 TOO_LONG = N_("That message is very long. Please send it in smaller parts.")
 

@@ -386,6 +386,11 @@
       close(true);
       if (item.dataset.command) {
         chat.send('command', { name: item.dataset.command }, { echo: item.textContent });
+      } else if (item.dataset.signout) {
+        // A shared phone: forget this browser; the words say how to come back.
+        post('/chat/api/sign-out')
+          .then((done) => chat.stop(done.message))
+          .catch(() => chat.stop(chat.ui.offline));
       }
     });
     document.addEventListener('keydown', (e) => {
