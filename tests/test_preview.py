@@ -3,13 +3,18 @@ with nothing stored as feedback, and content mistakes shown with file and line."
 
 from __future__ import annotations
 
+import logging
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlmodel import func, select
 
+from api.app import create_app
+from api.cli import _lifespan
 from api.runtime import Runtime, build_runtime
 from core.config import Settings
 from core.models import Alert, Answer, ConversationRun, YoungPerson
@@ -118,3 +123,22 @@ async def test_content_mistakes_show_in_the_preview_with_file_and_line(
             assert refused.status_code == 409 and broken.name in refused.json()["detail"]
     finally:
         await runtime.close()
+
+
+async def test_the_service_prints_a_preview_link_that_works_at_once(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A newcomer runs `make run` with no token and no staff account: the log gives them a
+    link straight into the preview."""
+    runtime = await build_runtime(settings.model_copy(update={"telegram_token": None}))
+    app = create_app(runtime)
+    caplog.set_level(logging.INFO, logger="sayso")
+    async with _lifespan(runtime, bot=False, jobs=False)(app):
+        found = re.search(r"(http://\S+)/preview#key=(\S+)", caplog.text)
+        assert found is not None, caplog.text
+        assert found[1] == settings.public_address
+        async with api_client(runtime, found[2]) as newcomer:
+            options = await newcomer.get("/preview/api/options")
+            assert options.status_code == 200
+            start = {"conversation_id": "how_are_we_doing", "locale": "en"}
+            assert (await newcomer.post("/preview/api/start", json=start)).status_code == 200

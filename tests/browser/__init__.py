@@ -1,0 +1,1 @@
+"""Browser tests of the web chat and the staff preview (Playwright, Debian Chromium)."""
