@@ -45,11 +45,14 @@ async def my_data(
         messages.append(Message(render.fill(line, {"n": count})))
     if held is not None:
         messages.append(Message(tr.gettext(_HOLD_NOTE)))
-    messages.append(
-        Message(
-            tr.gettext("We keep nothing else from Telegram, only a number for this chat."),
-            [[Button(tr.gettext("🗑️ Delete my data"), Action("forget", value="ask"))]],
+    if child.channel == "web":
+        source = tr.gettext(
+            "We keep nothing else about your phone, only a code that opens this chat."
         )
+    else:
+        source = tr.gettext("We keep nothing else from Telegram, only a number for this chat.")
+    messages.append(
+        Message(source, [[Button(tr.gettext("🗑️ Delete my data"), Action("forget", value="ask"))]])
     )
     return messages
 

@@ -191,6 +191,9 @@ async def test_typed_commands_and_the_menu_do_what_they_do_on_telegram(
             assert person is not None and person.paused
         await child.command("help")
         assert "Tap a button to answer" in child.said()
+        await child.command("mydata")
+        assert "only a code that opens this chat" in child.said()
+        assert "Telegram" not in child.said()
         await child.say("/talk I want to die")  # words after a command are screened
         assert "999" in child.said()
 
