@@ -35,7 +35,7 @@ async def test_a_child_opens_their_web_link_and_gives_feedback_end_to_end(
     runtime: Runtime, admin: httpx.AsyncClient
 ) -> None:
     child_id, link = await _web_link(admin)
-    assert link.startswith(f"{runtime.settings.public_address}/chat/join/")
+    assert link.startswith(f"{runtime.settings.public_address}/chat/join#")
     async with WebChild(runtime) as child:
         joined = await child.join(link)
         assert joined.status_code == 303 and joined.headers["location"] == "/chat"
@@ -72,13 +72,13 @@ async def test_a_web_link_works_once_only_in_the_web_chat_and_says_so_kindly(
     runtime: Runtime, admin: httpx.AsyncClient, make_child: object
 ) -> None:
     _, link = await _web_link(admin)
-    path = httpx.URL(link).path
-    token = path.rsplit("/", 1)[1]
+    path, token = "/chat/join", httpx.URL(link).fragment
     async with WebChild(runtime) as first, WebChild(runtime) as second:
         # A link preview fetching the page uses nothing up: the child can still join.
         assert (await second.client.get(path)).status_code == 200
         assert (await first.join(link)).status_code == 303
-        again = await second.client.post(path)
+        assert (await second.client.post(path)).status_code == 410  # no token at all
+        again = await second.client.post(path, data={"token": token})
         assert again.status_code == 410
         assert "Ask your worker for a new link" in again.text
         assert "sayso_chat" not in again.headers.get("set-cookie", "")
@@ -96,7 +96,7 @@ async def test_a_telegram_link_does_not_open_the_web_chat(
     link = (await admin.post("/children", json=body)).json()["link"]
     token = link.split("start=")[1]
     async with WebChild(runtime) as child:
-        refused = await child.client.post(f"/chat/join/{token}")
+        refused = await child.client.post("/chat/join", data={"token": token})
         assert refused.status_code == 410
 
 
@@ -241,7 +241,7 @@ async def test_a_new_link_moves_a_telegram_child_to_the_web_chat(
 ) -> None:
     child_id = (await admin.post("/children", json={"display_name": "A."})).json()["child"]["id"]
     moved = await admin.post(f"/children/{child_id}/link", json={"channel": "web"})
-    assert moved.status_code == 201 and "/chat/join/" in moved.json()["link"]
+    assert moved.status_code == 201 and "/chat/join#" in moved.json()["link"]
     async with WebChild(runtime) as child:
         assert (await child.join(moved.json()["link"])).status_code == 303
     assert (await admin.get(f"/children/{child_id}")).json()["channel"] == "web"

@@ -31,11 +31,11 @@ class WebChild:
     # -- what the child does ----------------------------------------------------------------
 
     async def join(self, link: str) -> httpx.Response:
-        """Open the link and press Start, as the join page's form does."""
-        path = httpx.URL(link).path
-        page = await self.client.get(path)
+        """Open the link and press Start: the page's form posts the token from after the #."""
+        url = httpx.URL(link)
+        page = await self.client.get(url.path)
         assert page.status_code == 200, page.text
-        return await self.client.post(path)
+        return await self.client.post(url.path, data={"token": url.fragment})
 
     async def open(self) -> dict[str, Any]:
         return await self._post("/chat/api/open", None)

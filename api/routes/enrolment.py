@@ -70,7 +70,7 @@ class Link(BaseModel):
     link: str = Field(
         examples=[
             "https://t.me/sayso_bot?start=Zx3…",
-            "https://sayso.council.example/chat/join/Zx3…",
+            "https://sayso.council.example/chat/join#Zx3…",
         ]
     )
     expires_at: datetime
@@ -103,7 +103,8 @@ async def _link_start(runtime: Runtime, channel: str) -> str:
     """A link up to its token: to the bot on Telegram, or to the web chat's join page. Asked
     before anything is written, so a bot with no known name leaves nothing half made."""
     if channel == "web":
-        return f"{runtime.settings.public_address}/chat/join/"
+        # After "#": browsers never send it, so the token is in no server's or proxy's log.
+        return f"{runtime.settings.public_address}/chat/join#"
     return f"https://t.me/{await _bot_username(runtime)}?start="
 
 

@@ -128,24 +128,31 @@ def notice_page(
     text: str,
     asset_version: str,
     action: tuple[str, str] | None = None,
+    noscript: str | None = None,
 ) -> str:
     """A short, kind page: a link that cannot be used, no chat yet, or the join page's Start.
 
-    `action` is (button label, URL to POST to). A plain form, so a link preview that fetches
-    the page with GET never uses up a single-use link; the page needs no script.
+    `action` is (button label, URL to POST to): the join page. Its form posts the link's token,
+    which join.js copies from the address's #fragment: a fragment never reaches a server, so
+    the token is in no access log (ours or a proxy's), and a link preview that fetches the page
+    uses nothing up. `noscript`: what to say when scripts are off.
     """
     form = ""
     if action is not None:
         label, url = action
         form = (
             f'<form method="post" action="{_e(url)}" class="notice-form">\n'
+            '<input type="hidden" name="token" id="token" value="">\n'
             f'<button type="submit" id="start" class="primary big">{_e(label)}</button>\n'
             "</form>\n"
         )
+        if noscript:
+            form += f'<noscript><p class="notice-box">{_e(noscript)}</p></noscript>\n'
+    scripts = (f"/static/join.js?v={asset_version}",) if action is not None else ()
     return (
         "<!doctype html>\n"
         f'<html lang="{_e(locale)}" dir="{_dir(direction)}">\n<head>\n'
-        + _head(title=title, stylesheet=f"/static/chat.css?v={asset_version}")
+        + _head(title=title, stylesheet=f"/static/chat.css?v={asset_version}", scripts=scripts)
         + '</head>\n<body class="notice-page">\n<main class="notice">\n'
         f"<h1>{_e(title)}</h1>\n"
         f'<p class="notice-text">{_e(text)}</p>\n'

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -56,9 +57,9 @@ def _notice(request: Request, runtime: Runtime, text: str, status: int) -> HTMLR
     return turns.html(page, status)
 
 
-@router.get("/join/{token}")
-async def join_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    """One button that posts the link: a link preview fetching this page uses nothing up."""
+@router.get("/join")
+async def join_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """One button that posts the link's token (from the address's #fragment, see join.js)."""
     locale, tr = _visitor(request, runtime)
     page = pages.notice_page(
         locale=locale,
@@ -66,18 +67,23 @@ async def join_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLRe
         title=tr.gettext(ui.JOIN_TITLE),
         text=tr.gettext(ui.JOIN_TEXT),
         asset_version=ASSET_VERSION,
-        action=(tr.gettext(ui.JOIN_BUTTON), f"/chat/join/{token}"),
+        action=(tr.gettext(ui.JOIN_BUTTON), "/chat/join"),
+        noscript=tr.gettext(ui.WORDS["noscript"]),
     )
     return turns.html(page)
 
 
-@router.post("/join/{token}")
-async def join(token: str, request: Request, runtime: RuntimeDep) -> Response:
-    if len(token) > 128:
-        return _notice(request, runtime, ui.LINK_USED, 410)
-    async with runtime.sessionmaker() as session:
-        joined = await web_chat.join(session, token)
-        await session.commit()
+@router.post("/join")
+async def join(request: Request, runtime: RuntimeDep) -> Response:
+    """The Start form: the token in a form body (never in an address, so never in a log)."""
+    body = await request.body()
+    fields = parse_qs(body.decode("utf-8", "replace")) if len(body) <= 1024 else {}
+    token = (fields.get("token") or [""])[0].strip()
+    joined = None
+    if 0 < len(token) <= 128:
+        async with runtime.sessionmaker() as session:
+            joined = await web_chat.join(session, token)
+            await session.commit()
     if joined is None:
         return _notice(request, runtime, ui.LINK_USED, 410)
     response = RedirectResponse("/chat", status_code=303)

@@ -99,8 +99,8 @@ class LiveApp:
         )
         body = response.json()
         link: str = body["link"]
-        match = re.search(r"/chat/join/[^/?#]+$", link)
-        assert match, f"a web child's link should end in /chat/join/<token>, got {link!r}"
+        match = re.search(r"/chat/join#[A-Za-z0-9_-]+$", link)
+        assert match, f"a web child's link should end in /chat/join#<token>, got {link!r}"
         return WebChild(id=body["child"]["id"], link=link, join_url=self.base_url + match.group())
 
     def sql(self, query: str, *params: object) -> list[tuple[Any, ...]]:
