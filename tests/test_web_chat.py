@@ -157,6 +157,7 @@ async def test_a_reply_waits_in_the_web_chat_until_the_child_opens_it(
         await child.tap("👍 Thanks")
         await child.open()  # opening again shows it once only
         assert "Workers now call you back within a day." not in child.said()
+        assert (await child._post("/chat/api/waiting", None))["messages"] == []
     (read,) = (await admin.get(f"/replies/{reply_id}/recipients")).json()
     assert read["delivery"] == "sent" and read["reaction"] == "thanks"
 

@@ -165,6 +165,12 @@ async def open_chat(request: Request, runtime: RuntimeDep) -> JSONResponse:
     return await _turn(request, runtime, _open)
 
 
+@router.post("/api/waiting")
+async def waiting(request: Request, runtime: RuntimeDep) -> JSONResponse:
+    """What was sent to them since (a check-in, "you said, we did"), for a page left open."""
+    return await _turn(request, runtime, web_chat.waiting_messages)
+
+
 @router.post("/api/tap")
 async def tap(body: turns.Tap, request: Request, runtime: RuntimeDep) -> JSONResponse:
     return await _turn(request, runtime, turns.tap(body))

@@ -158,6 +158,11 @@
       const rows = (message.buttons || []).filter((row) => row && row.length);
       if (!rows.length) return box;
       box.classList.add('has-buttons');
+      // An answer to a message we sent them (a check-in's heads-up, "you said, we did"): it
+      // stays answerable until they answer it, whatever comes after it.
+      if (rows.every((row) => row.every((b) => b.action && b.action.kind === 'respond'))) {
+        box.classList.add('keeps-buttons');
+      }
       const group = make('div', 'buttons');
       group.setAttribute('role', 'group');
       group.setAttribute('aria-labelledby', box.id + '-text');
@@ -246,11 +251,14 @@
         const box = botBubble(message, turn.locale || o.root.lang, turn.dir || o.root.dir);
         log.append(box);
         first = first || box;
-        if (box.classList.contains('has-buttons')) newest = box;
+        if (box.matches('.has-buttons:not(.keeps-buttons)')) newest = box;
       });
-      // Only the newest message's buttons stay live; a tap on an old one would be out of date.
+      // Only the newest message's buttons stay live (a tap on an old one would be out of date),
+      // and the answers to our own messages until they are answered.
       if (newest) {
-        log.querySelectorAll('.choice').forEach((c) => { if (!newest.contains(c)) c.disabled = true; });
+        log.querySelectorAll('.choice').forEach((c) => {
+          if (!newest.contains(c) && !c.closest('.keeps-buttons')) c.disabled = true;
+        });
       }
       if (stopped) log.querySelectorAll('.choice').forEach((c) => { c.disabled = true; });
       if (first && !opts.quiet) place(first, newest);
@@ -361,7 +369,18 @@
         document.title = chat.ui.title;
       }
       if (!document.hidden && !opened) open();
+      if (!document.hidden && opened) fetchWaiting();
     });
+    // Messages sent to them while the page is open (a check-in, "you said, we did") appear
+    // when they come back to it, or within two minutes.
+    setInterval(() => { if (!document.hidden && opened) fetchWaiting(); }, 120000);
+
+    function fetchWaiting() {
+      // Not through chat.send: a tap or words on their way must never wait for this.
+      post('/chat/api/waiting')
+        .then((turn) => { if ((turn.messages || []).length) chat.show(turn, { quiet: true }); })
+        .catch(() => {}); // offline: the next try, or the next open, brings them
+    }
     window.addEventListener('online', () => { if (!opened) open(); });
 
     function open() {
