@@ -3,9 +3,11 @@ rights as on Telegram, for a child who opened a web-chat link from their worker.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import update
 from sqlmodel import col, func, select
 
@@ -21,6 +23,17 @@ async def _web_link(admin: httpx.AsyncClient, **fields: object) -> tuple[int, st
     response = await admin.post("/children", json=body)
     assert response.status_code == 201, response.text
     return response.json()["child"]["id"], response.json()["link"]
+
+
+@pytest.fixture
+async def web(runtime: Runtime, admin: httpx.AsyncClient) -> AsyncIterator[WebChild]:
+    """A 13-15 year old who opened their web-chat link; `web.id` is their child id."""
+    child_id, link = await _web_link(admin)
+    async with WebChild(runtime) as child:
+        await child.join(link)
+        await child.open()
+        child.id = child_id
+        yield child
 
 
 async def _count(runtime: Runtime, model: type, *where: object) -> int:
@@ -118,19 +131,15 @@ async def test_without_its_cookie_or_guard_header_the_chat_does_nothing(
 
 
 async def test_typed_words_are_screened_and_a_disclosure_raises_an_alert(
-    runtime: Runtime, admin: httpx.AsyncClient
+    runtime: Runtime, admin: httpx.AsyncClient, web: WebChild
 ) -> None:
-    child_id, link = await _web_link(admin)
-    async with WebChild(runtime) as child:
-        await child.join(link)
-        await child.open()
-        await child.say("my step dad hits me when he is drunk")
-        said = child.said()
-        assert "999" in said and "0800 1111" in said  # Childline, for a 13-15 year old
-        assert "▶️ Carry on" in child.buttons()
-    assert await _count(runtime, Alert, col(Alert.young_person_id) == child_id) == 1
+    await web.say("my step dad hits me when he is drunk")
+    said = web.said()
+    assert "999" in said and "0800 1111" in said  # Childline, for a 13-15 year old
+    assert "▶️ Carry on" in web.buttons()
+    assert await _count(runtime, Alert, col(Alert.young_person_id) == web.id) == 1
     alerts = (await admin.get("/alerts")).json()
-    assert [a["young_person_id"] for a in alerts] == [child_id]
+    assert [a["young_person_id"] for a in alerts] == [web.id]
 
 
 async def test_a_reply_waits_in_the_web_chat_until_the_child_opens_it(
@@ -157,82 +166,65 @@ async def test_a_reply_waits_in_the_web_chat_until_the_child_opens_it(
         await child.tap("👍 Thanks")
         await child.open()  # opening again shows it once only
         assert "Workers now call you back within a day." not in child.said()
-        assert (await child._post("/chat/api/waiting", None))["messages"] == []
+        assert (await child.waiting())["messages"] == []
     (read,) = (await admin.get(f"/replies/{reply_id}/recipients")).json()
     assert read["delivery"] == "sent" and read["reaction"] == "thanks"
 
 
 async def test_switching_to_arabic_turns_the_chat_right_to_left(
-    runtime: Runtime, admin: httpx.AsyncClient
+    runtime: Runtime, web: WebChild
 ) -> None:
-    _, link = await _web_link(admin)
-    async with WebChild(runtime) as child:
-        await child.join(link)
-        first = await child.open()
-        assert first["dir"] == "ltr" and first["ui"]["send"] == "➡️ Send"
-        await child.command("language")
-        turn = await child.tap("العربية")
-        assert turn["locale"] == "ar" and turn["dir"] == "rtl"
-        assert turn["ui"]["send"] != "➡️ Send" and "Send" not in turn["ui"]["send"]
-        page = await child.client.get("/chat")
-        assert 'lang="ar"' in page.text and 'dir="rtl"' in page.text
+    first = web.turns[0]
+    assert first["dir"] == "ltr" and first["ui"]["send"] == "➡️ Send"
+    await web.command("language")
+    turn = await web.tap("العربية")
+    assert turn["locale"] == "ar" and turn["dir"] == "rtl"
+    assert turn["ui"]["send"] != "➡️ Send" and "Send" not in turn["ui"]["send"]
+    page = await web.client.get("/chat")
+    assert 'lang="ar"' in page.text and 'dir="rtl"' in page.text
 
 
 async def test_typed_commands_and_the_menu_do_what_they_do_on_telegram(
-    runtime: Runtime, admin: httpx.AsyncClient
+    runtime: Runtime, web: WebChild
 ) -> None:
-    child_id, link = await _web_link(admin)
-    async with WebChild(runtime) as child:
-        await child.join(link)
-        await child.open()
-        await child.say("/stop")
-        assert "paused all messages" in child.said()
-        async with runtime.sessionmaker() as session:
-            person = await session.get(YoungPerson, child_id)
-            assert person is not None and person.paused
-        await child.command("help")
-        assert "Tap a button to answer" in child.said()
-        await child.command("mydata")
-        assert "only a code that opens this chat" in child.said()
-        assert "Telegram" not in child.said()
-        await child.say("/talk I want to die")  # words after a command are screened
-        assert "999" in child.said()
+    await web.say("/stop")
+    assert "paused all messages" in web.said()
+    async with runtime.sessionmaker() as session:
+        person = await session.get(YoungPerson, web.id)
+        assert person is not None and person.paused
+    await web.command("help")
+    assert "Tap a button to answer" in web.said()
+    await web.command("mydata")
+    assert "only a code that opens this chat" in web.said()
+    assert "Telegram" not in web.said()
+    await web.say("/talk I want to die")  # words after a command are screened
+    assert "999" in web.said()
 
 
 async def test_deleting_their_data_ends_the_web_chat_on_that_phone(
-    runtime: Runtime, admin: httpx.AsyncClient
+    runtime: Runtime, web: WebChild
 ) -> None:
-    child_id, link = await _web_link(admin)
-    async with WebChild(runtime) as child:
-        await child.join(link)
-        await child.open()
-        await child.say("I like my new school")
-        assert await _count(runtime, Answer, col(Answer.young_person_id) == child_id) == 1
-        await child.command("delete")
-        await child.tap("Yes")
-        assert await _count(runtime, Answer, col(Answer.young_person_id) == child_id) == 0
-        assert await _count(runtime, WebSession) == 0
-        gone = await child.client.post("/chat/api/open", headers=GUARD)
-        assert gone.status_code == 401
+    await web.say("I like my new school")
+    assert await _count(runtime, Answer, col(Answer.young_person_id) == web.id) == 1
+    await web.command("delete")
+    await web.tap("Yes")
+    assert await _count(runtime, Answer, col(Answer.young_person_id) == web.id) == 0
+    assert await _count(runtime, WebSession) == 0
+    gone = await web.client.post("/chat/api/open", headers=GUARD)
+    assert gone.status_code == 401
 
 
 async def test_a_very_long_message_is_refused_kindly_and_a_long_one_is_kept_whole(
-    runtime: Runtime, admin: httpx.AsyncClient
+    runtime: Runtime, web: WebChild
 ) -> None:
-    child_id, link = await _web_link(admin)
-    async with WebChild(runtime) as child:
-        await child.join(link)
-        await child.open()
-        words = "I want to say this. " * 250  # 5,000 characters
-        await child.say(words)
-        refused = await child.client.post(
-            "/chat/api/say", json={"text": "x" * 20_001}, headers=GUARD
-        )
-        assert refused.status_code == 422
-        assert "smaller parts" in refused.json()["message"]
+    words = "I want to say this. " * 250  # 5,000 characters
+    await web.say(words)
+    refused = await web.client.post("/chat/api/say", json={"text": "x" * 20_001}, headers=GUARD)
+    assert refused.status_code == 422
+    assert "smaller parts" in refused.json()["message"]
     async with runtime.sessionmaker() as session:
         texts = (
-            await session.exec(select(Answer.text).where(Answer.young_person_id == child_id))
+            await session.exec(select(Answer.text).where(Answer.young_person_id == web.id))
         ).all()
     assert words in texts
 

@@ -21,6 +21,7 @@ class WebChild:
             headers={"Accept-Language": language},
         )
         self.turns: list[dict[str, Any]] = []
+        self.id: int | None = None  # the child's id, once known
 
     async def __aenter__(self) -> WebChild:
         return self
@@ -39,6 +40,10 @@ class WebChild:
 
     async def open(self) -> dict[str, Any]:
         return await self._post("/chat/api/open", None)
+
+    async def waiting(self) -> dict[str, Any]:
+        """What the page asks for when the child comes back to it."""
+        return await self._post("/chat/api/waiting", None)
 
     async def say(self, text: str) -> dict[str, Any]:
         return await self._post("/chat/api/say", {"text": text})

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from core.i18n import Translator, is_rtl
-
-
-def N_(message: str) -> str:
-    """Mark a string for extraction; it is translated later, in the child's language."""
-    return message
-
+from core.render import N_
 
 # The page asks for these by key (api/webchat/static/chat.js). Emoji always come with words.
 WORDS = {
