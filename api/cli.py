@@ -55,7 +55,7 @@ def _lifespan(runtime: Runtime, *, bot: bool, jobs: bool):  # type: ignore[no-un
         log.info(
             "Try the conversations as a child would (staff preview, nothing is saved): "
             "%s/preview#key=%s",
-            base,
+            runtime.settings.public_address,
             runtime.preview_key,
         )
         if runtime.bot is None:
