@@ -6,7 +6,6 @@ database dump links anyone. A used, expired or unknown token links nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -16,6 +15,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.audit import record
+from core.crypto import token_digest
 from core.models import EnrolmentToken, Preferences, YoungPerson, utcnow
 
 TOKEN_BYTES = 24  # 192 bits, 32 characters: inside Telegram's 64-character start payload.
@@ -25,10 +25,6 @@ AGE_BANDS = ("8-12", "13-15", "16-18", "19-25")
 # Telegram's terms exclude in the UK, and children without Telegram).
 CHANNELS = ("telegram", "web")
 CHILD_COLUMN = "young_person_id"
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def enrol(
@@ -77,7 +73,7 @@ async def issue_link(
     assert child.id is not None
     session.add(
         EnrolmentToken(
-            token_hash=digest(token),
+            token_hash=token_digest(token),
             young_person_id=child.id,
             created_by=created_by,
             channel=channel or child.channel,
@@ -93,7 +89,7 @@ async def take(session: AsyncSession, token: str, *, channel: str) -> YoungPerso
     found = (
         await session.exec(
             select(EnrolmentToken)
-            .where(EnrolmentToken.token_hash == digest(token.strip()))
+            .where(EnrolmentToken.token_hash == token_digest(token.strip()))
             .with_for_update()
         )
     ).first()

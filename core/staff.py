@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ from sqlalchemy import delete, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.crypto import token_digest
 from core.models import Staff, StaffToken, utcnow
 
 ROLES = ("admin", "worker")
@@ -69,15 +69,11 @@ def set_password(staff: Staff, password: str) -> None:
     staff.password_hash = _hasher.hash(password)
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def issue_token(session: AsyncSession, staff: Staff, *, minutes: int) -> str:
     token = secrets.token_urlsafe(32)
     assert staff.id is not None
     expires = utcnow() + timedelta(minutes=minutes)
-    session.add(StaffToken(token_hash=_digest(token), staff_id=staff.id, expires_at=expires))
+    session.add(StaffToken(token_hash=token_digest(token), staff_id=staff.id, expires_at=expires))
     # Expired tokens are swept as new ones are made, so the table stays small.
     await session.exec(delete(StaffToken).where(StaffToken.expires_at < utcnow()))  # type: ignore[call-overload]
     return token
@@ -88,7 +84,7 @@ async def staff_for_token(session: AsyncSession, token: str) -> Staff | None:
     result = await session.exec(
         select(Staff)
         .join(StaffToken, StaffToken.staff_id == Staff.id)  # type: ignore[arg-type]
-        .where(StaffToken.token_hash == _digest(token), StaffToken.expires_at > utcnow())
+        .where(StaffToken.token_hash == token_digest(token), StaffToken.expires_at > utcnow())
     )
     staff = result.first()
     return staff if staff is not None and staff.active else None

@@ -5,7 +5,6 @@ The conversation itself is `core.chat.Chat`, exactly as on Telegram."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import enrolment, proactive
 from core.audit import record
+from core.crypto import token_digest
 from core.models import OutboxMessage, WebSession, YoungPerson, utcnow
 from core.render import Message
 from core.safeguarding import ROUTINE_KINDS, routine_paused
@@ -29,10 +29,6 @@ COOKIE_BYTES = 32  # 256 bits
 SESSION_DAYS = 90
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def join(session: AsyncSession, token: str) -> tuple[YoungPerson, str] | None:
     """A web-chat link opened: the child, and the new cookie for this browser (only its hash is
     kept). None when the link links nothing (used, expired, made up, or made for Telegram)."""
@@ -44,7 +40,7 @@ async def join(session: AsyncSession, token: str) -> tuple[YoungPerson, str] | N
     now = utcnow()
     session.add(
         WebSession(
-            token_hash=_digest(cookie),
+            token_hash=token_digest(cookie),
             young_person_id=child.id,
             created_at=now,
             last_seen_at=now,
@@ -63,7 +59,7 @@ async def child_for(session: AsyncSession, cookie: str | None) -> YoungPerson | 
         return None
     now = utcnow()
     found = (
-        await session.exec(select(WebSession).where(WebSession.token_hash == _digest(cookie)))
+        await session.exec(select(WebSession).where(WebSession.token_hash == token_digest(cookie)))
     ).first()
     if found is None or found.expires_at <= now:
         return None
@@ -81,7 +77,7 @@ async def child_for(session: AsyncSession, cookie: str | None) -> YoungPerson | 
 
 async def forget_browser(session: AsyncSession, cookie: str) -> None:
     """Sign this browser out (a shared phone): the chat needs the link again."""
-    await session.exec(delete(WebSession).where(col(WebSession.token_hash) == _digest(cookie)))  # type: ignore[call-overload]
+    await session.exec(delete(WebSession).where(col(WebSession.token_hash) == token_digest(cookie)))  # type: ignore[call-overload]
 
 
 async def opened(session: AsyncSession, child_ids: list[int]) -> set[int]:
