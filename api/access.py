@@ -47,6 +47,19 @@ class Public(Access):
         return None
 
 
+def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'")
+    return credentials.credentials
+
+
+async def _signed_in(session: AsyncSession, token: str) -> Staff:
+    staff = await staff_for_token(session, token)
+    if staff is None:
+        raise HTTPException(401, "This token is not valid: it has expired or the account is off")
+    return staff
+
+
 class Roles(Access):
     def __init__(self, *roles: str) -> None:
         self.roles = roles
@@ -56,13 +69,7 @@ class Roles(Access):
         session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Caller:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'")
-        staff = await staff_for_token(session, credentials.credentials)
-        if staff is None:
-            raise HTTPException(
-                401, "This token is not valid: it has expired or the account is off"
-            )
+        staff = await _signed_in(session, _bearer_token(credentials))
         if staff.role not in self.roles:
             raise HTTPException(403, "Only an admin can do this")
         return Caller(staff)
@@ -86,16 +93,10 @@ class PreviewUser(Access):
         session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'")
+        token = _bearer_token(credentials)
         key: str = request.app.state.runtime.preview_key
-        if hmac.compare_digest(credentials.credentials.encode(), key.encode()):
-            return None
-        if await staff_for_token(session, credentials.credentials) is None:
-            raise HTTPException(
-                401, "This token is not valid: it has expired or the account is off"
-            )
-        return None
+        if not hmac.compare_digest(token.encode(), key.encode()):
+            await _signed_in(session, token)
 
 
 PUBLIC = Depends(Public())

@@ -116,18 +116,23 @@ async def chat_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     return turns.html(page)
 
 
+def _unknown_browser(request: Request, runtime: Runtime) -> JSONResponse:
+    """No cookie, or one that opens no chat (expired, signed out, erased): kind words."""
+    _, tr = _visitor(request, runtime)
+    return turns.problem(401, "No web chat for this browser", tr.gettext(ui.NO_CHAT))
+
+
 async def _turn(
     request: Request, runtime: Runtime, act: Callable[[Chat], Awaitable[list[Message]]]
 ) -> JSONResponse:
     """One turn of the child's chat, in one transaction with the child's row locked (as on
     Telegram, one turn at a time per child)."""
     if not turns.guarded(request):
-        return turns.problem(403, "Missing the X-Sayso header")
+        return turns.unguarded()
     async with runtime.sessionmaker() as session:
         child = await web_chat.child_for(session, request.cookies.get(COOKIE))
         if child is None:
-            _, tr = _visitor(request, runtime)
-            return turns.problem(401, "No web chat for this browser", tr.gettext(ui.NO_CHAT))
+            return _unknown_browser(request, runtime)
         chat = Chat(runtime.services, session, child, hint=_hint(request, runtime))
         try:
             messages = await act(chat)
@@ -185,13 +190,12 @@ async def say(body: turns.Say, request: Request, runtime: RuntimeDep) -> JSONRes
 async def sign_out(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """This browser forgets the chat (a shared or borrowed phone); a new link opens it again."""
     if not turns.guarded(request):
-        return turns.problem(403, "Missing the X-Sayso header")
+        return turns.unguarded()
     cookie = request.cookies.get(COOKIE)
     async with runtime.sessionmaker() as session:
         child = await web_chat.child_for(session, cookie)
         if child is None or cookie is None:
-            _, tr = _visitor(request, runtime)
-            return turns.problem(401, "No web chat for this browser", tr.gettext(ui.NO_CHAT))
+            return _unknown_browser(request, runtime)
         tr = Chat(runtime.services, session, child, hint=_hint(request, runtime)).tr
         await web_chat.forget_browser(session, cookie)
         await session.commit()

@@ -123,6 +123,10 @@ def problem(status: int, detail: str, message: str | None = None) -> JSONRespons
     return JSONResponse(body, status_code=status)
 
 
+def unguarded() -> JSONResponse:
+    return problem(403, "Missing the X-Sayso header")
+
+
 def guarded(request: Request) -> bool:
     """Pages send a header other sites' pages cannot send without our permission (CORS), so a
     form on another site cannot act for a child whose browser holds our cookie."""
