@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api import webhook
 from api.access import PUBLIC
@@ -19,6 +20,7 @@ from api.routes import (
     callbacks,
     checkins,
     children,
+    concerns,
     data_rights,
     enrolment,
     exports,
@@ -47,11 +49,24 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+class Screening(BaseModel):
+    """How children's words are screened now. `model` other than "ready" means the lexicon
+    screens alone and more messages get the gentle check: someone should look."""
+
+    lexicon: Literal["ready"]
+    model: Literal["loading", "ready", "failed", "off"]
+    reason: str | None = Field(description="Why the model is not ready, in plain words")
+    exemplars: int
+
+
 class Health(BaseModel):
-    status: str
+    status: Literal["ok", "degraded"] = Field(
+        description="degraded: the service runs, but screening has only its lexicon"
+    )
     telegram: bool
     conversations: int
     languages: list[str]
+    screening: Screening
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -67,13 +82,23 @@ def create_app(runtime: Runtime) -> FastAPI:
     @app.get("/health", tags=["service"], dependencies=[PUBLIC])
     async def health() -> Health:
         """Whether the service is up, and what it runs with."""
+        screener = runtime.services.screener
+        assert screener is not None  # built with every runtime
+        state = screener.state
         return Health(
-            status="ok",
+            status="ok" if state.status in ("ready", "loading") else "degraded",
             telegram=runtime.bot is not None,
             conversations=len(runtime.services.library.conversations),
             languages=runtime.services.locales,
+            screening=Screening(
+                lexicon="ready",
+                model=state.status,
+                reason=state.reason,
+                exemplars=screener.exemplar_count,
+            ),
         )
 
+    app.include_router(concerns.labels_router)
     app.include_router(webhook.build(runtime))
     app.include_router(web_chat.router)
     app.include_router(web_preview.router)
@@ -83,6 +108,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         staff,
         children,
         alerts,
+        concerns,
         enrolment,
         data_rights,
         replies,

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from api.app import create_app
+from api.check import check
 from api.jobs import periodic_jobs, start_scheduler
 from api.runtime import Runtime, build_runtime, settle_memory
 from api.telegram import start_bot
@@ -160,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("worker", help="run the outbox worker and periodic jobs alone")
     commands.add_parser("migrate", help="create or upgrade the database schema")
     commands.add_parser("check-content", help="validate content/*.yaml and exit")
+    commands.add_parser(
+        "check", help="check content, safeguarding files and the screening model, and exit"
+    )
     admin = commands.add_parser("create-admin", help="create an admin account (the first one)")
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", required=True)
@@ -174,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"content is valid: {len(library.conversations)} conversations")
             lexicon = load_lexicon(settings.safeguarding_dir)
             print(f"safeguarding lexicon is valid: {len(lexicon.categories)} categories")
+        elif args.command == "check":
+            return check(settings)
         elif args.command == "worker":
             asyncio.run(work(settings))
         elif args.command == "api":

@@ -22,7 +22,7 @@ from core.content import load_library
 from core.db import create_engine, create_sessionmaker, migrate
 from core.i18n import DOMAIN, SOURCE_LOCALE, available_locales, compile_catalogues, native_name
 from core.preview import Previews
-from core.screening import load_screener
+from core.screening_triage import Triage, load_triage
 
 
 @dataclass
@@ -64,7 +64,7 @@ async def build_runtime(settings: Settings, *, bot_session: BaseSession | None =
         settings=settings,
         locales=locales,
         translator=lambda code: AiogramTranslator(i18n, code),
-        screener=load_screener(settings.safeguarding_dir),  # an invalid lexicon stops the start
+        screener=screener_for(settings),
     )
     crypto.configure_from(settings)  # before the database: children's words are sealed in it
     engine = create_engine(settings.database_url)
@@ -77,6 +77,20 @@ async def build_runtime(settings: Settings, *, bot_session: BaseSession | None =
     return Runtime(
         settings, engine, sessionmaker, services, i18n, dispatcher, bot, Previews(services)
     )
+
+
+def screener_for(settings: Settings) -> Triage:
+    """Both screening layers; an invalid lexicon, exemplar or calibration file stops the start.
+    The model loads in the background: until it is ready the lexicon screens alone."""
+    screener = load_triage(
+        settings.safeguarding_dir,
+        model_file=settings.screening_model_file,
+        model_enabled=settings.screening_model,
+        threads=settings.screening_threads,
+        cache_dir=settings.cache_dir,
+    )
+    screener.start()
+    return screener
 
 
 def settle_memory() -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core import engine, enrolment, proactive, render, safeguarding
+from core import concerns, engine, enrolment, proactive, render, safeguarding
 from core import my_data as mine
 from core import when as timing
 from core.answers import (
@@ -26,9 +26,10 @@ from core.config import Settings
 from core.content import Conversation, Library, Question
 from core.engine import TAP_EVENTS, Event, Finished, Record, Review, RunState, Step
 from core.i18n import Translator, native_name, pick_locale
-from core.models import ConversationRun, YoungPerson, utcnow
+from core.models import Alert, Concern, ConversationRun, YoungPerson, utcnow
 from core.names import clean_name
 from core.render import Action, Button, Message, View
+from core.screening_triage import Triage
 from core.settings_flow import apply_setting, remove_trusted_contact, settings_message
 
 OWN_WORDS = "in_my_own_words"
@@ -56,8 +57,8 @@ class Services:
     settings: Settings
     locales: list[str]
     translator: Callable[[str], Translator]
-    # Screens every child's words for disclosures of harm (core.screening); None: no lexicon.
-    screener: safeguarding.Screens | None = None
+    # Judges every child's words: alert, check or clear (core.screening_triage).
+    screener: Triage | None = None
 
     def languages(self) -> tuple[tuple[str, str], ...]:
         return tuple((code, native_name(code)) for code in self.locales)
@@ -221,13 +222,55 @@ class Chat:
         return messages
 
     async def typed(self, text: str, *, source: str = "typed") -> list[Message]:
-        """Words the child typed, kept whole whatever was expected; screened first."""
-        alert = await safeguarding.screen(self, text, source=source)
-        return await safeguarding.safety_first(self, alert, await self._typed(text))
+        """Words the child typed, kept whole whatever was expected; screened first, with the
+        one or two messages before them (disclosures come in pieces)."""
+        listening = await concerns.listening_to(self.session, self.child)
+        flag = await self._screen(text, source)
+        if listening is not None:
+            return await self._told_more(listening, flag, text)
+        return await safeguarding.safety_first(self, flag, await self._typed(text))
+
+    async def _screen(self, text: str | None, source: str) -> safeguarding.Flag | None:
+        before = await self.recent_words() if text else []
+        return await safeguarding.screen(self, text, source=source, before=before)
+
+    async def _told_more(
+        self, concern: Concern, flag: safeguarding.Flag | None, text: str
+    ) -> list[Message]:
+        """The child tapped "tell you more" and wrote: their words are kept with the run (not
+        taken as the answer to the open question) and they are thanked; an alert still wins."""
+        concern.listening = False
+        run, _ = await self._open_run()
+        await self._keep(run, text=text)
+        if isinstance(flag, Alert):
+            concern.alert_id = flag.id
+            return await safeguarding.safety_first(self, flag, [])
+        await self.session.commit()
+        return concerns.kept_reply(self.tr, concern)
+
+    async def recent_words(self) -> list[str]:
+        """The child's last one or two typed messages in the open conversation, oldest first."""
+        run = await self._active_run()
+        if run is None:
+            return []
+        answers = sorted(
+            (a for a in await answers_of(self.session, run) if a.text),
+            key=lambda a: (a.updated_at, a.id or 0),
+        )
+        lines = [line for a in answers for line in (a.text or "").splitlines() if line.strip()]
+        return lines[-2:]
+
+    async def ask_for_call(self) -> list[Message]:
+        """A call-back asked for from a button (the check tier): the same promise as "I want
+        to talk to someone", then back to where the child was."""
+        run, _ = await self._open_run()
+        await request_callback(self.session, run=run, hours=self.services.settings.callback_hours)
+        await self.session.flush()
+        return [*await self._promise(run), *await self.where_we_are()]
 
     async def captioned(self, text: str) -> list[Message]:
         """A photo or file with words: the file is not kept, the words are."""
-        alert = await safeguarding.screen(self, text, source="caption")
+        alert = await self._screen(text, "caption")
         note = Message(self.tr.gettext("I can't keep photos or files, but I saved your words."))
         return await safeguarding.safety_first(self, alert, [note, *await self._typed(text)])
 
@@ -256,12 +299,12 @@ class Chat:
     async def words_with_command(self, words: str) -> list[Message] | None:
         """Words typed after a command ("/talk I want to die") are screened like any others;
         the safety reply, or None when there is nothing to worry about."""
-        alert = await safeguarding.screen(self, words, source="command")
+        alert = await self._screen(words, "command")
         return None if alert is None else await safeguarding.safety_first(self, alert, [])
 
     async def voice(self, file_id: str, caption: str | None = None) -> list[Message]:
         """A voice note (its caption, if any, is screened first and kept with it)."""
-        alert = await safeguarding.screen(self, caption, source="voice_caption")
+        alert = await self._screen(caption, "voice_caption")
         return await safeguarding.safety_first(self, alert, await self._voice(file_id, caption))
 
     async def _voice(self, file_id: str, caption: str | None) -> list[Message]:
@@ -274,11 +317,11 @@ class Chat:
         run, _ = await self._open_run()
         await self._keep(run, text=caption or None, voice=file_id)
         note = Message(self.tr.gettext("Thank you. I kept your voice note for your worker."))
-        return [note, *await self._where_we_are()]
+        return [note, *await self.where_we_are()]
 
     async def edited(self, text: str) -> list[Message]:
         """A child changed a message they sent: the new words are kept beside the old ones."""
-        alert = await safeguarding.screen(self, text, source="edited")
+        alert = await self._screen(text, "edited")
         run, _ = await self._open_run()
         await self._keep(run, text=text)
         note = self.tr.gettext("I saw that you changed your message. I saved the new words.")
@@ -340,7 +383,7 @@ class Chat:
     async def cannot_take(self) -> list[Message]:
         """A sticker, photo, file, place or contact: not kept; show where we are."""
         note = Message(self.tr.gettext("Sorry, I can't take that. Please type, or tap a button."))
-        return [note, *await self._where_we_are()]
+        return [note, *await self.where_we_are()]
 
     # -- settings and language ---------------------------------------------------------------
 
@@ -423,9 +466,9 @@ class Chat:
         note = Message(
             self.tr.gettext("That button is from an earlier message. Here is where we are.")
         )
-        return [note, *await self._where_we_are()]
+        return [note, *await self.where_we_are()]
 
-    async def _where_we_are(self) -> list[Message]:
+    async def where_we_are(self) -> list[Message]:
         """The open question, else onboarding for a newcomer, else the menu."""
         run = await self._active_run()
         if run is not None:

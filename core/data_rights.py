@@ -18,7 +18,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import Answer, ExportJob, YoungPerson, utcnow
+from core.models import Answer, Concern, ExportJob, YoungPerson, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ CHILD = "young_person"
 CHILD_COLUMN = "young_person_id"
 # Kept when a child (or an admin) erases: the record of a worry about a child's safety must
 # outlive the child's wish to delete, as the privacy notice says.
-SAFEGUARDING_HOLD = ("alert", "alert_step")
+SAFEGUARDING_HOLD = ("alert", "alert_step", "concern")
 # What stays on the child's row while a hold keeps it: enough for staff to follow up.
 KEPT_ON_HOLD = ("id", "worker_id", "display_name", "age_band", "created_at", "channel")
 
@@ -148,4 +148,11 @@ async def erase_old_words(session: AsyncSession, *, months: int) -> int:
         .where((Answer.text.is_not(None)) | (Answer.voice_file_id.is_not(None)))  # type: ignore[union-attr]
         .values(text=None, voice_file_id=None)
     )
-    return int(result.rowcount or 0)
+    # A concern's words go too once old: one marked real was copied into an alert, held.
+    concerns = await session.exec(
+        update(Concern)  # type: ignore[call-overload]
+        .where(Concern.raised_at < cutoff)  # type: ignore[arg-type]
+        .where(Concern.message.is_not(None))  # type: ignore[union-attr]
+        .values(message=None)
+    )
+    return int(result.rowcount or 0) + int(concerns.rowcount or 0)

@@ -12,7 +12,7 @@ from core import render
 from core.content import Library
 from core.data_rights import erase
 from core.engine import Given
-from core.models import Alert, Answer, CallbackRequest, YoungPerson
+from core.models import Alert, Answer, CallbackRequest, Concern, YoungPerson
 from core.render import N_, Action, Button, Message, View
 from core.settings_flow import settings_message
 
@@ -24,6 +24,9 @@ async def my_data(
 ) -> list[Message]:
     tr = view.tr
     held = (await session.exec(select(Alert.id).where(Alert.young_person_id == child.id))).first()
+    if held is None:
+        query = select(Concern.id).where(Concern.young_person_id == child.id)
+        held = (await session.exec(query)).first()
     settings = await settings_message(
         session, child=child, onboarding=library.onboarding, view=view
     )

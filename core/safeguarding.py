@@ -8,12 +8,13 @@ call, and escalation to the duty team every interval until someone acknowledges 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from time import perf_counter as time_now
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -24,11 +25,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import notify
 from core.audit import record
+from core.concerns import check_reply, raise_concern
 from core.config import Settings
 from core.content import SCALE
-from core.models import Alert, AlertStep, OutboxMessage, Staff, YoungPerson, utcnow
+from core.helplines import HELP_NOW, helplines
+from core.models import Alert, AlertStep, Concern, OutboxMessage, Staff, YoungPerson, utcnow
 from core.proactive import respond_action, responds
-from core.render import Button, Message
+from core.render import N_, Button, Message
+from core.screening_triage import FAILED, Verdict
 
 if TYPE_CHECKING:
     from core.chat import Chat
@@ -36,27 +40,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Flag = Alert | Concern  # what screening raised: an alert (a person now) or a concern (check)
+
 # Outbox kinds that wait while a child has an alert nobody has cleared. Anything else (a
 # safety message) still goes.
 ROUTINE_KINDS = ("check_in", "heads_up", "reminder", "reply", "change", "cancel")
 LOW_SCORE = 2  # Bad (2) or Awful (1) on a safety question raises an alert
 UNSAFE_ANSWER = "unsafe_answer"
-ADULT_BANDS = ("19-25",)
 CLAIM_SECONDS = 120  # a tick that dies mid-send lets another process try after this
-
-
-def N_(message: str) -> str:
-    """Mark a string for extraction; it is translated later, inside the child's locale."""
-    return message
 
 
 # The fixed reply. One idea a message; no promise of secrecy; no questions back.
 THANKS = N_("Thank you for telling me.")
 DANGER = N_("🚨 If you or someone else is in danger now, call 999.")
-HELP_NOW = N_("You can talk to someone now. It is free, day or night:")
-CHILDLINE = N_("📞 Childline: call 0800 1111")
-SHOUT = N_("💬 Shout: text SHOUT to 85258")
-SAMARITANS = N_("📞 Samaritans: call 116 123")
 TELL_WORKER = N_("I will tell {name}, your worker. They will get in touch with you.")
 TELL_DUTY = N_("I will tell the duty team. Someone will get in touch with you.")
 OUT_OF_HOURS = N_("It is out of office hours now. No one reads messages all the time.")
@@ -151,51 +147,50 @@ async def routine_paused(session: AsyncSession, young_person_id: int) -> bool:
     return (await session.exec(query.limit(1))).first() is not None
 
 
-# -- raising an alert ----------------------------------------------------------------------------
+# -- judging a message ---------------------------------------------------------------------------
 
 
-class Screened(Protocol):
-    flagged: bool
-    categories: tuple[str, ...]
-    about_someone_else: bool
-    matched: tuple[str, ...]
+class Judges(Protocol):
+    """core.screening_triage.Triage, or a stand-in in tests."""
+
+    executor: Executor
+
+    def judge(self, text: str, before: Sequence[str] = ()) -> Verdict: ...
+
+    def without_model(self, text: str, before: Sequence[str] = ()) -> Verdict: ...
 
 
-class Screens(Protocol):
-    def screen(self, text: str) -> Screened: ...
+# The model takes tens of milliseconds; far longer means it is stuck or the process is
+# overloaded. Then the lexicon alone decides, with the wider check tier: the turn goes on.
+SCREEN_BUDGET_SECONDS = 2.0
 
 
-FAILED_CLOSED = ("screening_error",)
-
-
-# Screening is linear and takes milliseconds; far longer means something is wrong with it.
-SCREEN_BUDGET_SECONDS = 0.5
-
-
-def screen_text(
-    screener: Screens | None, text: str, *, budget: float = SCREEN_BUDGET_SECONDS
-) -> Screened | None:
-    """The screening of a message; fails closed if the screener breaks or runs out of time."""
+async def verdict_on(
+    screener: Judges | None,
+    text: str,
+    before: Sequence[str] = (),
+    *,
+    budget: float = SCREEN_BUDGET_SECONDS,
+) -> Verdict | None:
+    """Both layers' verdict on a child's words, read with the one or two before them. Never
+    raises: a screener that breaks fails closed (an alert); one that is too slow leaves the
+    decision to the lexicon."""
     if screener is None or not text.strip():
         return None
-    started = time_now()
+    loop = asyncio.get_running_loop()
     try:
-        screened = screener.screen(text)
+        job = loop.run_in_executor(screener.executor, screener.judge, text, tuple(before))
+        return await asyncio.wait_for(job, budget)
+    except TimeoutError:
+        log.error("screening took over %.1f s; the lexicon alone decides this time", budget)
+        try:
+            return screener.without_model(text, tuple(before))
+        except Exception:
+            log.exception("screening failed; the message counts as an alert")
+            return FAILED
     except Exception:  # the screener promises not to raise; if it does, the words count
-        log.exception("screening failed; the message counts as flagged")
-        return _Failed()
-    if time_now() - started > budget:
-        log.error("screening took over %.1f s; the message counts as flagged", budget)
-        return _Failed()
-    return screened
-
-
-@dataclass(frozen=True)
-class _Failed:
-    flagged: bool = True
-    categories: tuple[str, ...] = FAILED_CLOSED
-    about_someone_else: bool = False
-    matched: tuple[str, ...] = ()
+        log.exception("screening failed; the message counts as an alert")
+        return FAILED
 
 
 def raise_alert(
@@ -208,6 +203,8 @@ def raise_alert(
     about_someone_else: bool = False,
     matched: Iterable[str] = (),
     answer_id: int | None = None,
+    layer: str | None = None,
+    score: float | None = None,
 ) -> Alert:
     """Added to the caller's transaction: the alert exists exactly when the words are stored.
     The escalation clock sends the first notice on its next tick (`next_step_at` is now)."""
@@ -220,6 +217,8 @@ def raise_alert(
         source=source,
         matched=list(matched),
         answer_id=answer_id,
+        layer=layer,
+        score=score,
         raised_at=now,
         next_step_at=now,
     )
@@ -230,28 +229,44 @@ def raise_alert(
         staff_id=None,
         action="alert.raise",
         young_person_id=child.id,
-        detail={"categories": alert.categories, "source": source},
+        detail={"categories": alert.categories, "source": source, "layer": layer},
     )
     log.warning("safeguarding alert raised for child %s: %s", child.id, ", ".join(alert.categories))
     return alert
 
 
-async def screen(chat: Chat, text: str | None, *, source: str) -> Alert | None:
-    """Screen a child's words before anything else happens; flagged words raise an alert."""
-    screening = screen_text(getattr(chat.services, "screener", None), text or "")
-    if screening is None or not screening.flagged:
+async def screen(
+    chat: Chat, text: str | None, *, source: str, before: Sequence[str] = ()
+) -> Flag | None:
+    """Screen a child's words before anything else happens: an alert, a concern (the check
+    tier) or nothing. The words are kept by the turn either way."""
+    verdict = await verdict_on(chat.services.screener, text or "", before)
+    if verdict is None or verdict.tier == "clear":
         return None
-    alert = raise_alert(
+    if verdict.tier == "alert":
+        alert = raise_alert(
+            chat.session,
+            child=chat.child,
+            categories=verdict.categories,
+            source=source,
+            words=text,
+            about_someone_else=verdict.about_someone_else,
+            matched=verdict.matched,
+            layer=verdict.layer,
+            score=verdict.score,
+        )
+        await chat.session.flush()
+        return alert
+    concern = raise_concern(
         chat.session,
         child=chat.child,
-        categories=screening.categories,
+        verdict=verdict,
         source=source,
         words=text,
-        about_someone_else=screening.about_someone_else,
-        matched=screening.matched,
+        locale=chat.locale,
     )
     await chat.session.flush()
-    return alert
+    return concern
 
 
 async def low_answer(chat: Chat, record_: Record) -> Alert | None:
@@ -285,12 +300,7 @@ async def safety_reply(chat: Chat, alert: Alert) -> list[Message]:
     honest word that messages are not read all the time. Then the child can carry on."""
     tr, child, settings = chat.tr, chat.child, chat.services.settings
     band = child.age_band
-    lines = [tr.gettext(HELP_NOW)]
-    if band not in ADULT_BANDS:  # under 19, or we do not know
-        lines.append(tr.gettext(CHILDLINE))
-    lines.append(tr.gettext(SHOUT))
-    if band is None or band in ADULT_BANDS:
-        lines.append(tr.gettext(SAMARITANS))
+    lines = [tr.gettext(HELP_NOW), *helplines(tr, band)]
     name = await worker_name(chat.session, child)
     told = tr.gettext(TELL_WORKER).replace("{name}", name) if name else tr.gettext(TELL_DUTY)
     messages = [
@@ -307,19 +317,21 @@ async def safety_reply(chat: Chat, alert: Alert) -> list[Message]:
     return messages
 
 
-async def safety_first(chat: Chat, alert: Alert | None, messages: list[Message]) -> list[Message]:
-    """With an alert, the safety reply replaces what the turn would have said (the words are
-    stored all the same); the child carries on with one tap."""
-    if alert is None:
+async def safety_first(chat: Chat, flag: Flag | None, messages: list[Message]) -> list[Message]:
+    """With an alert, the safety reply replaces what the turn would have said; with a concern,
+    the gentle check does. The words are stored all the same, and one tap carries on."""
+    if flag is None:
         return messages
     await chat.session.commit()
-    return await safety_reply(chat, alert)
+    if isinstance(flag, Concern):
+        return check_reply(chat.tr, flag, chat.child.age_band)
+    return await safety_reply(chat, flag)
 
 
 @responds("alert")
 async def carry_on(chat: Chat, alert_id: int, value: str) -> list[Message]:
     """ "Carry on" after the safety reply: back to where the child was."""
-    return await chat._where_we_are()
+    return await chat.where_we_are()
 
 
 # -- acknowledging and clearing ------------------------------------------------------------------

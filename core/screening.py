@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
-from core.content import ContentError, Lines, line_of, to_python, where_in
+from core.content import ContentError, Lines, line_of, load_model, where_in
 from core.screening_normalise import tokens
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,6 @@ LANGUAGES = ("en", "cy", "ar", "fa", "pl", "uk")
 Language = Literal["en", "cy", "ar", "fa", "pl", "uk", "any"]
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 ERROR = "screening_error"
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 MIN_STEM = 3  # "a*" would match half of every message
 FUZZY_ONE, FUZZY_TWO = 6, 12  # word lengths from which one, then two, slips are forgiven
 FUZZY_SOLO = 8  # a one-word pattern forgives a slip only from this length
@@ -149,29 +147,8 @@ def _compiled(directory: Path, files: tuple[tuple[str, int, int], ...]) -> Scree
 
 
 def _load_file(path: Path) -> tuple[Lines, Category]:
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        raise ContentError(
-            [f"{path}:{line}: not valid YAML: {getattr(error, 'problem', error)}"]
-        ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ContentError([f"{path}:1: cannot be read: {error}"]) from None
-    if node is None:
-        raise ContentError([f"{path}:1: the file is empty"])
-    lines: Lines = {}
-    data = to_python(node, (), lines)
-    try:
-        return lines, Category.model_validate(data)
-    except ValidationError as error:
-        raise ContentError(
-            [
-                f"{path}:{line_of(tuple(e['loc']), lines)}: {where_in(e['loc'])}: {e['msg']}"
-                for e in error.errors()
-            ]
-        ) from None
+    category, lines = load_model(path, Category)
+    return lines, category
 
 
 def _check_phrases(category: Category) -> Iterator[tuple[tuple[Any, ...], str]]:

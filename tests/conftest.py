@@ -79,6 +79,10 @@ def stub() -> StubSession:
 @pytest.fixture
 async def runtime(settings: Settings, stub: StubSession) -> AsyncIterator[Runtime]:
     built = await build_runtime(settings, bot_session=stub)
+    # The screening model loads in the background; tests judge words with both layers, so
+    # they wait for it (once per process: every runtime shares the one model).
+    assert built.services.screener is not None
+    assert built.services.screener.wait(600), built.services.screener.state
     yield built
     await built.close()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core import safeguarding
+from core import concerns, helplines, safeguarding
 from core.config import ROOT
 from core.content import ContentError, load_file, load_library
 from tests.readability import grade
@@ -16,10 +16,10 @@ from tests.test_plain_words import SECRECY
 REPLY = [
     safeguarding.THANKS,
     safeguarding.DANGER,
-    safeguarding.HELP_NOW,
-    safeguarding.CHILDLINE,
-    safeguarding.SHOUT,
-    safeguarding.SAMARITANS,
+    helplines.HELP_NOW,
+    helplines.CHILDLINE,
+    helplines.SHOUT,
+    helplines.SAMARITANS,
     safeguarding.TELL_WORKER,
     safeguarding.TELL_DUTY,
     safeguarding.OUT_OF_HOURS,
@@ -27,6 +27,29 @@ REPLY = [
     safeguarding.CARRY_ON_NOTE,
     safeguarding.CARRY_ON,
 ]
+
+
+# The gentle check asks one question on purpose ("Do you want to tell me more?").
+CHECK = [
+    concerns.SOUNDS_HARD,
+    concerns.ANY_TIME,
+    concerns.TELL_MORE,
+    concerns.MORE,
+    concerns.CALL,
+    concerns.LISTENING,
+    concerns.KEPT,
+    concerns.CALL_ASKED,
+]
+
+
+@pytest.mark.parametrize("text", CHECK)
+def test_the_gentle_check_is_plain_honest_and_calm(text: str) -> None:
+    words = re.findall(r"[A-Za-z']+", text)
+    if len(words) >= 4:
+        assert grade(text) <= 5, f"grade {grade(text):.1f}: {text}"
+    assert not SECRECY.search(text)
+    assert "999" not in text and "danger" not in text.lower()  # no alarm
+    assert text.count("?") <= 1
 
 
 @pytest.mark.parametrize("text", REPLY)
@@ -41,9 +64,9 @@ def test_the_safety_reply_is_plain_and_honest(text: str) -> None:
 
 def test_the_helpline_numbers_are_the_real_ones() -> None:
     assert "999" in safeguarding.DANGER
-    assert "0800 1111" in safeguarding.CHILDLINE
-    assert "SHOUT" in safeguarding.SHOUT and "85258" in safeguarding.SHOUT
-    assert "116 123" in safeguarding.SAMARITANS
+    assert "0800 1111" in helplines.CHILDLINE
+    assert "SHOUT" in helplines.SHOUT and "85258" in helplines.SHOUT
+    assert "116 123" in helplines.SAMARITANS
 
 
 def test_feeling_safe_is_the_shipped_safety_question() -> None:

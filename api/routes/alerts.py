@@ -18,11 +18,12 @@ from api.schemas import Body, Id, Limit, Offset, OptionalId, problems
 from core import safeguarding
 from core.audit import record
 from core.models import Alert, AlertStep, YoungPerson
+from core.safeguarding_review import Label, label_alert
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
 NOT_FOUND = "No such alert"
-Source = Literal["typed", "edited", "caption", "voice_caption", "answer"]
+Source = Literal["typed", "edited", "caption", "voice_caption", "command", "answer", "review"]
 State = Literal["all", "unacknowledged", "uncleared", "cleared"]
 
 SUMMARY_EXAMPLE = {
@@ -56,6 +57,11 @@ class AlertSummary(BaseModel):
     cleared_at: datetime | None
     cleared_by: int | None
     escalations: int = Field(ge=0, description="Escalations to the duty team sent so far")
+    layer: str | None = Field(
+        default=None, description="What raised it: lexicon, semantic, lexicon+semantic, ..."
+    )
+    score: float | None = Field(default=None, description="The screener's probability")
+    label: Label | None = Field(default=None, description="Staff's judgement, if given")
 
 
 class StepOut(BaseModel):
@@ -126,6 +132,9 @@ def summary(alert: Alert) -> AlertSummary:
         cleared_at=alert.cleared_at,
         cleared_by=alert.cleared_by,
         escalations=_escalations(alert),
+        layer=alert.layer,
+        score=alert.score,
+        label=alert.label,  # type: ignore[arg-type]
     )
 
 
@@ -229,5 +238,19 @@ async def clear(
     note = body.note if body is not None else None
     if not safeguarding.clear(session, alert, staff_id=caller.id, note=note):
         raise HTTPException(409, f"Already cleared at {alert.cleared_at:%Y-%m-%d %H:%M} UTC")
+    await session.commit()
+    return await full(session, alert)
+
+
+class Labelling(Body):
+    label: Label = Field(description="real: it needed a person; not_a_concern: a false alarm")
+
+
+@router.post("/{alert_id}/label", responses=problems(401, 404))
+async def label(alert_id: Id, body: Labelling, caller: StaffDep, session: SessionDep) -> AlertOut:
+    """Say whether it was a real concern. Kept, audited and exported (GET
+    /safeguarding/labelled) to grow the exemplars; nothing retrains by itself."""
+    alert = await visible_alert(session, caller, alert_id)
+    label_alert(session, alert, body.label, staff_id=caller.id)
     await session.commit()
     return await full(session, alert)

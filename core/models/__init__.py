@@ -13,7 +13,7 @@ from core.models.children import (
 from core.models.contact import CheckIn, EnrolmentToken, OutboxMessage
 from core.models.exports import ExportJob
 from core.models.replies import Reply, ReplyRecipient, ReplyText
-from core.models.safeguarding import Alert, AlertStep
+from core.models.safeguarding import Alert, AlertStep, Concern
 from core.models.staff import AuditEntry, Staff, StaffNotice, StaffToken
 from core.models.web import WebSession
 
@@ -24,6 +24,7 @@ __all__ = [
     "AuditEntry",
     "CallbackRequest",
     "CheckIn",
+    "Concern",
     "ConversationRun",
     "EnrolmentToken",
     "ExportJob",

@@ -28,6 +28,13 @@ class Alert(SQLModel, table=True):
     message: str | None = Field(default=None, sa_type=Sealed)
     # Lexicon entry ids that matched, for the safeguarding lead reviewing the lexicon.
     matched: list[str] = Field(default_factory=list, sa_type=JSON)
+    # Which layer raised it (lexicon, semantic, lexicon+semantic, error...) and its score.
+    layer: str | None = Field(default=None, max_length=40)
+    score: float | None = None
+    # Staff's judgement, to grow the exemplars: real / not_a_concern (core.safeguarding_review).
+    label: str | None = Field(default=None, max_length=16)
+    labelled_by: int | None = Field(default=None, foreign_key="staff.id")
+    labelled_at: datetime | None = when(nullable=True)
     answer_id: int | None = Field(default=None, foreign_key="answer.id")
     raised_at: datetime = when(index=True)
     acknowledged_at: datetime | None = when(nullable=True)
@@ -58,3 +65,33 @@ class AlertStep(SQLModel, table=True):
     status: str = Field(max_length=8)
     error: str | None = Field(default=None, sa_type=Text)
     at: datetime = when()
+
+
+class Concern(SQLModel, table=True):
+    """The check tier: words that might be something. The child was asked gently and given
+    Childline's number; staff review these in a list of their own. Nobody is paged."""
+
+    __tablename__ = "concern"
+    __table_args__ = {"sqlite_autoincrement": True}  # an id is never reused
+
+    id: int | None = Field(default=None, primary_key=True)
+    young_person_id: int = Field(foreign_key="young_person.id", index=True)
+    categories: list[str] = Field(default_factory=list, sa_type=JSON)
+    about_someone_else: bool = False
+    source: str = Field(max_length=16)
+    layer: str = Field(max_length=40)
+    score: float
+    # The child's words, through core.safeguarding.words_of / set_words like an alert's.
+    message: str | None = Field(default=None, sa_type=Sealed)
+    matched: list[str] = Field(default_factory=list, sa_type=JSON)
+    locale: str | None = Field(default=None, max_length=12)
+    raised_at: datetime = when(index=True)
+    # What the child chose: more (told more), call (asked for a call), carry_on.
+    child_choice: str | None = Field(default=None, max_length=12)
+    # The child asked to tell more: their next words answer this concern.
+    listening: bool = False
+    # An alert the child's later words raised, read together with these.
+    alert_id: int | None = Field(default=None, foreign_key="alert.id")
+    reviewed_at: datetime | None = when(nullable=True, index=True)
+    reviewed_by: int | None = Field(default=None, foreign_key="staff.id")
+    label: str | None = Field(default=None, max_length=16)

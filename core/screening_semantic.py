@@ -1,0 +1,114 @@
+"""The semantic layer: how likely a piece of a child's message is to need a person, read off
+its meaning (multilingual sentence vectors) and its spelling (character n-grams, which carry
+misspellings, text-speak and Latin-script Arabic or Persian that the vectors miss).
+
+One logistic regression over both, fitted at start-up on the exemplar files (a second or two)
+and the lexicon's verdict; the thresholds for each tier come from `_calibration.yaml`, which
+`bench/tune_screening.py` writes from cross-validation on the same development set. Adding
+exemplars needs no code: restart, and run the tuner to move the thresholds with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from core.content import Strict, load_model
+from core.screening_exemplars import BENIGN, Exemplars
+
+NEIGHBOURS = 7
+VECTOR_WEIGHT = 2.0  # the sentence vector's share beside the n-grams (tuned on development)
+
+
+class Calibration(Strict):
+    """`content/safeguarding/_calibration.yaml`: written by bench/tune_screening.py."""
+
+    model: str
+    regularisation: float = Field(gt=0)  # sklearn's C
+    alert_at: float = Field(gt=0, lt=1)
+    check_at: float = Field(gt=0, lt=1)
+    # A lexicon match is an alert from this score (lower: the words and the meaning agree).
+    lexicon_alert_at: float = Field(gt=0, lt=1)
+    # With no model, messages of at least this many words get the check tier.
+    fallback_check_words: int = Field(default=3, ge=1)
+    made: str
+    development: dict[str, float | int | str] = Field(default_factory=dict)
+
+
+def load_calibration(path: Path) -> Calibration:
+    return load_model(path, Calibration)[0]
+
+
+def _ngrams() -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, dtype=np.float32
+    )
+
+
+@dataclass(frozen=True)
+class Reading:
+    score: float  # the probability that a person should see this piece
+    category: str | None  # the nearest disclosures' category
+
+
+class Classifier:
+    """Fitted once per process from the exemplars and their vectors; `read` is pure."""
+
+    def __init__(
+        self,
+        texts: list[str],
+        vectors: np.ndarray,
+        labels: np.ndarray,
+        categories: np.ndarray,
+        lexicon: np.ndarray,
+        regularisation: float,
+    ) -> None:
+        self.vectors, self.categories = vectors, categories
+        self.harm = labels.astype(bool)
+        self.ngrams = _ngrams().fit(texts)
+        self.model = LogisticRegression(C=regularisation, max_iter=5000)
+        self.model.fit(self._design(texts, vectors, lexicon), labels)
+
+    @classmethod
+    def from_exemplars(
+        cls, exemplars: Exemplars, vectors: np.ndarray, lexicon: np.ndarray, regularisation: float
+    ) -> Classifier:
+        categories = np.array(exemplars.categories)
+        labels = (categories != BENIGN).astype(int)
+        return cls(list(exemplars.texts), vectors, labels, categories, lexicon, regularisation)
+
+    def _design(self, texts: list[str], vectors: np.ndarray, lexicon: np.ndarray) -> csr_matrix:
+        return hstack(
+            [
+                self.ngrams.transform(texts),
+                csr_matrix(vectors * VECTOR_WEIGHT),
+                csr_matrix(lexicon.reshape(-1, 1).astype(np.float32)),
+            ]
+        ).tocsr()
+
+    def read(self, texts: list[str], vectors: np.ndarray, lexicon: bool) -> list[Reading]:
+        flags = np.full(len(texts), float(lexicon), dtype=np.float32)
+        scores = self.model.predict_proba(self._design(texts, vectors, flags))[:, 1]
+        return [
+            Reading(float(score), self._category(vector))
+            for score, vector in zip(scores, vectors, strict=True)
+        ]
+
+    def _category(self, vector: np.ndarray) -> str | None:
+        """The category most of the nearest disclosures share (by similarity)."""
+        harm = np.flatnonzero(self.harm)
+        if not len(harm):
+            return None
+        similar = self.vectors[harm] @ vector
+        nearest = np.argsort(similar)[-NEIGHBOURS:]
+        votes: dict[str, float] = {}
+        for index in nearest:
+            name = str(self.categories[harm[index]])
+            votes[name] = votes.get(name, 0.0) + float(np.exp(similar[index] * 20))
+        return max(votes, key=votes.__getitem__)
