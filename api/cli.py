@@ -66,17 +66,11 @@ def _lifespan(runtime: Runtime, *, bot: bool, jobs: bool):  # type: ignore[no-un
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
-            await _cancel(polling)
+            if polling is not None:
+                await polling.stop()
             await runtime.close()
 
     return lifespan
-
-
-async def _cancel(task: asyncio.Task[None] | None) -> None:
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def _until_signal() -> None:
@@ -101,7 +95,8 @@ async def poll(settings: Settings) -> None:
     try:
         await _until_signal()
     finally:
-        await _cancel(polling)
+        if polling is not None:
+            await polling.stop()
         await runtime.close()
 
 

@@ -28,6 +28,7 @@ CODES = {
     "settings_done": "d",
     "respond": "p",
     "forget": "f",
+    "carry_on": "o",
 }
 KINDS = {code: kind for kind, code in CODES.items()}
 

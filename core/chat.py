@@ -125,7 +125,7 @@ class Chat:
         if name == "start":
             return await self.start()
         if name == "feedback":
-            return self.menu()
+            return await self.feedback()
         if name == "talk":
             return await self.begin("talk")
         if name == "settings":
@@ -143,6 +143,22 @@ class Chat:
         if name == "help":
             return self.help()
         return [Message(self.tr.gettext("Sorry, I don't know that command.")), *self.help()]
+
+    async def feedback(self) -> list[Message]:
+        """/feedback: the menu. In the middle of a conversation, ask first: picking from the
+        menu would leave the open one, and a child who only wanted to look must not lose it."""
+        run = await self._active_run()
+        conversation = self.services.library.get(run.conversation_id) if run else None
+        if run is None or conversation is None:
+            return self.menu()
+        tr = self.tr
+        text = tr.gettext("You are in the middle of “{title}”. Carry on, or start a new one?")
+        buttons = [
+            [Button(tr.gettext("▶️ Carry on"), Action("carry_on"))],
+            [Button(tr.gettext("🆕 Start a new one"), Action("menu"))],
+        ]
+        title = self.view().words(conversation.title, conversation.title_easy)
+        return [Message(render.fill(text, {"title": title}), buttons, run=run.id)]
 
     async def _link(self, token: str) -> list[Message]:
         """An enrolment link from a worker: this chat joins the record they made."""
@@ -191,6 +207,10 @@ class Chat:
         """A tap on a button."""
         if action.kind == "menu" and action.value:
             return await self.begin(action.value)
+        if action.kind == "menu":  # "Start a new one": the open one is left once they pick
+            return self.menu()
+        if action.kind == "carry_on":
+            return await self.where_we_are()
         if action.kind == "setting" and action.value:
             return await self.begin(self.services.library.onboarding.id, group=action.value)
         if action.kind == "language" and action.value:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from core.contact import first_allowed_moment
 from core.models import Preferences
+from core.safeguarding import OfficeHours
 
 # The one reminder comes a day after the check-in, at an allowed moment; a day after the
 # reminder the check-in counts as missed.
@@ -21,21 +22,63 @@ MISSED_AFTER_REMINDER = timedelta(days=1)
 _LOOK_BACK_DAYS = 8
 
 
+# Which rule moved a check-in from the time the worker asked for (the API's `moved_by`).
+NOTICE, QUIET_HOURS, BEST_TIMES = "notice", "quiet_hours", "best_times"
+TRUSTED_ADULT, OFFICE_HOURS = "trusted_adult", "office_hours"
+
+
 @dataclass(frozen=True)
 class Plan:
     check_in_at: datetime
     heads_up_at: datetime | None
+    moved_by: tuple[str, ...] = ()
 
 
 def plan(prefs: Preferences, *, requested_for: datetime, now: datetime, timezone: str) -> Plan:
     """The check-in at the first allowed moment at or after the time asked for (and after the
-    notice the child wants); the heads-up at the latest allowed moment that gives that notice."""
+    notice the child wants); the heads-up at the latest allowed moment that gives that notice.
+    `moved_by` names each rule that made it later than asked."""
     notice = timedelta(days=max(prefs.advance_notice_days, 0))
     earliest = max(requested_for, now + notice)
     check_in_at = first_allowed_moment(prefs, earliest, timezone=timezone)
+    moved_by = [NOTICE] if earliest > requested_for else []
+    # Quiet hours alone (any day, any time otherwise): what is left is the best days and times.
+    anytime = Preferences(
+        quiet_start=prefs.quiet_start, quiet_end=prefs.quiet_end, preferred_hours=[[0, 24]]
+    )
+    quiet_only = first_allowed_moment(anytime, earliest, timezone=timezone)
+    if quiet_only > earliest:
+        moved_by.append(QUIET_HOURS)
+    if check_in_at > quiet_only:
+        moved_by.append(BEST_TIMES)
     if not notice:
-        return Plan(check_in_at, None)
-    return Plan(check_in_at, _heads_up(prefs, check_in_at - notice, check_in_at, now, timezone))
+        return Plan(check_in_at, None, tuple(moved_by))
+    heads_up = _heads_up(prefs, check_in_at - notice, check_in_at, now, timezone)
+    return Plan(check_in_at, heads_up, tuple(moved_by))
+
+
+def through_trusted_adult(
+    prefs: Preferences,
+    *,
+    requested_for: datetime,
+    now: datetime,
+    timezone: str,
+    office_hours: OfficeHours | None,
+) -> Plan:
+    """A check-in that waits for the worker to arrange it with the child's trusted adult: the
+    soonest it can really be. The worker arranges it in office hours at the earliest, and the
+    child's notice, quiet hours and best times count from then (it is planned again, from the
+    moment it is arranged)."""
+    arranged = office_hours.next_open(now, timezone) if office_hours else now
+    planned = plan(prefs, requested_for=requested_for, now=arranged, timezone=timezone)
+    moved_by = [TRUSTED_ADULT]
+    if (
+        arranged > now
+        and planned.check_in_at
+        > plan(prefs, requested_for=requested_for, now=now, timezone=timezone).check_in_at
+    ):
+        moved_by.append(OFFICE_HOURS)
+    return Plan(planned.check_in_at, None, (*moved_by, *planned.moved_by))
 
 
 def _heads_up(

@@ -24,7 +24,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import audit, outbox
-from core.checkin_plan import MISSED_AFTER_REMINDER, REMINDER_AFTER, next_occurrence, plan
+from core.checkin_plan import (
+    MISSED_AFTER_REMINDER,
+    REMINDER_AFTER,
+    Plan,
+    next_occurrence,
+    plan,
+    through_trusted_adult,
+)
 from core.checkin_plan import reminder_at as reminder_moment
 from core.contact import first_allowed_moment
 from core.models import (
@@ -37,6 +44,7 @@ from core.models import (
     YoungPerson,
     utcnow,
 )
+from core.safeguarding import parse_office_hours
 
 KINDS = ("heads_up", "check_in", "reminder", "change", "cancel")
 STATUSES = (
@@ -84,6 +92,7 @@ async def schedule(
     repeat_weeks: int | None,
     timezone: str,
     follows_id: int | None = None,
+    office_hours: str | None = None,
 ) -> CheckIn:
     assert child.id is not None
     check_in = CheckIn(
@@ -100,10 +109,32 @@ async def schedule(
     prefs = await preferences(session, child.id)
     if prefs.contact_route == "trusted_adult":
         check_in.status = "waiting_for_trusted_adult"
-        await _notify_worker(session, check_in, "arrange_trusted_adult", reason="contact_route")
+        projected = projection(check_in, prefs, timezone=timezone, office_hours=office_hours)
+        check_in.planned_for = projected.check_in_at
+        await _notify_worker(
+            session,
+            check_in,
+            "arrange_trusted_adult",
+            reason="contact_route",
+            moved_by=list(projected.moved_by),
+        )
     else:
         _plan_messages(session, check_in, prefs, timezone)
     return check_in
+
+
+def projection(
+    check_in: CheckIn, prefs: Preferences, *, timezone: str, office_hours: str | None
+) -> Plan:
+    """For a check-in waiting for the trusted adult: the soonest it can really happen, if the
+    worker arranges it at the first chance (office hours), and the rules that moved it."""
+    return through_trusted_adult(
+        prefs,
+        requested_for=check_in.requested_for,
+        now=utcnow(),
+        timezone=timezone,
+        office_hours=parse_office_hours(office_hours) if office_hours else None,
+    )
 
 
 def _plan_messages(
@@ -114,7 +145,8 @@ def _plan_messages(
     check_in.planned_for = planned.check_in_at
     check_in.child_answer, check_in.reminders_sent, check_in.run_id = None, 0, None
     check_in.updated_at = now
-    payload = _payload(check_in)
+    # Which rules moved it travels with its messages (the API shows it as `moved_by`).
+    payload = _payload(check_in, moved_by=list(planned.moved_by))
     if planned.heads_up_at is not None:
         check_in.status = "waiting_for_child"
         _enqueue(session, check_in, "heads_up", planned.heads_up_at, payload)
@@ -186,6 +218,7 @@ async def move(
     staff_id: int,
     timezone: str,
     repeat_weeks: int | object | None = ...,
+    office_hours: str | None = None,
 ) -> None:
     """A new time. The old plan's messages are cancelled; a child who asked to be told before
     things change, and who already heard about it, is told now."""
@@ -199,7 +232,8 @@ async def move(
     if repeat_weeks is not ...:
         check_in.repeat_weeks = repeat_weeks  # type: ignore[assignment]
     if check_in.status == "waiting_for_trusted_adult":
-        check_in.planned_for, check_in.updated_at = when, utcnow()
+        projected = projection(check_in, prefs, timezone=timezone, office_hours=office_hours)
+        check_in.planned_for, check_in.updated_at = projected.check_in_at, utcnow()
     else:
         _plan_messages(session, check_in, prefs, timezone)
     if told and prefs.tell_before_changes:

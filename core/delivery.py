@@ -33,9 +33,9 @@ from core import proactive
 from core.config import Settings
 from core.i18n import pick_locale
 from core.models import OutboxMessage, StaffNotice, YoungPerson
-from core.outbox import cancel_pending
+from core.outbox import Hold, cancel_pending, hold
 from core.render import Message
-from core.safeguarding import ROUTINE_KINDS, routine_held, routine_paused
+from core.safeguarding import routine_held
 
 if TYPE_CHECKING:
     from core.chat import Services
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 SLACK = 0.002
 RETRY_BASE_SECONDS = 5.0
 RETRY_CAP_SECONDS = 1800.0
+NOT_ON_TELEGRAM = Hold("pending", "held: the child is not on Telegram now")
 
 
 # -- what a channel may say back ----------------------------------------------------------------
@@ -330,15 +331,11 @@ class Delivery:
     ) -> bool | None:
         """Renders the message into the claim (True), or settles it here."""
         services = self.services
-        if child is None or child.unreachable_at is not None:
-            await self._finish(session, message, "cancelled", "the child cannot be reached")
+        held = await self._hold(session, child, message)
+        if held is not None:  # a /stop, /delete or alert since the claim's query ran
+            await self._finish(session, message, held.status, held.reason)
             return False
-        if child.paused or child.channel != "telegram" or child.telegram_chat_id is None:
-            await self._finish(session, message, "pending", None)
-            return False
-        if message.kind in ROUTINE_KINDS and await routine_paused(session, claim.young_person_id):
-            await self._finish(session, message, "pending", None)  # an alert came meanwhile
-            return False
+        assert child is not None and child.telegram_chat_id is not None
         locale = pick_locale(child.locale, None, services.locales)
         occasion = proactive.Occasion(
             services, session, child, message, services.translator(locale)
@@ -369,6 +366,8 @@ class Delivery:
                     await self._record(claim, status="pending", parts_sent=done, claimed_by=None)
                     return
                 await self._pacer.turn(claim.young_person_id)
+                if not await self._may_send(claim, done):
+                    return
                 try:
                     message_id = await self.sender.send(chat_id, pieces[done])
                 except RetryAfter as error:
@@ -399,6 +398,38 @@ class Delivery:
             telegram_message_id=message_id,
             last_error=None,
         )
+
+    async def _hold(
+        self, session: AsyncSession, child: YoungPerson | None, message: OutboxMessage
+    ) -> Hold | None:
+        """The outbox's rule (core.outbox.hold), and this channel's own: a child who is not on
+        Telegram now (moved to the web chat, not linked yet) waits for the channel they use."""
+        held = await hold(session, child, message)
+        if held is None and (
+            child is None or child.channel != "telegram" or child.telegram_chat_id is None
+        ):
+            return NOT_ON_TELEGRAM
+        return held
+
+    async def _may_send(self, claim: Claim, parts_sent: int) -> bool:
+        """The last look, right before the Bot API call and while the claim is still ours: the
+        child's state is read again, because a /stop, a /delete or an alert can land between
+        the claim (or the last piece) and now. A hold settles the row here, with its reason;
+        a row that is gone (erased with the child) or no longer ours is simply not sent."""
+        async with self.sessionmaker() as session:
+            message = await session.get(OutboxMessage, claim.id)
+            if message is None or not self._still_ours(message):
+                return False
+            child = await session.get(YoungPerson, claim.young_person_id)
+            held = await self._hold(session, child, message)
+            if held is None and child is not None and child.telegram_chat_id == claim.chat_id:
+                return True
+            held = held or NOT_ON_TELEGRAM  # linked to another chat since: never the old one
+            await self._finish(session, message, held.status, held.reason)
+            message.parts_sent = parts_sent
+            await session.commit()
+        log.info("outbox message %s not sent: %s", claim.id, held.reason)
+        return False
 
     def _still_ours(self, message: OutboxMessage) -> bool:
         return message.status == "sending" and message.claimed_by == self.worker

@@ -90,6 +90,18 @@ class OfficeHours:
         local = moment.astimezone(ZoneInfo(timezone))
         return local.weekday() in self.days and self.start <= local.time() < self.end
 
+    def next_open(self, moment: datetime, timezone: str) -> datetime:
+        """`moment` when the office is open then, else the next time it opens."""
+        if self.contains(moment, timezone):
+            return moment
+        zone = ZoneInfo(timezone)
+        day = moment.astimezone(zone).date()
+        for offset in range(8):
+            opens = datetime.combine(day + timedelta(days=offset), self.start, zone)
+            if opens.weekday() in self.days and opens >= moment:
+                return opens.astimezone(moment.tzinfo)
+        return moment
+
 
 def _clock(text: str) -> time:
     hours, _, minutes = text.partition(":")

@@ -17,8 +17,8 @@ from core import enrolment, proactive
 from core.audit import record
 from core.crypto import token_digest
 from core.models import OutboxMessage, WebSession, YoungPerson, utcnow
+from core.outbox import hold
 from core.render import Message
-from core.safeguarding import ROUTINE_KINDS, routine_paused
 
 if TYPE_CHECKING:
     from core.chat import Chat
@@ -112,9 +112,11 @@ def unread(child: YoungPerson, message: OutboxMessage, now: datetime | None = No
 async def waiting_messages(chat: Chat) -> list[Message]:
     """What has been waiting in the chat (check-ins, "you said, we did"...), rendered now in
     the child's language, and marked sent: opening the chat is when they read it. The same
-    holds as on Telegram: nothing while paused, routine messages not while an alert is open."""
+    rule as a Telegram send, checked as each is shown (core.outbox.hold): nothing while they
+    have stopped, routine messages not while an alert is open. The child's row is locked for
+    the turn, so no /stop or /delete can land between this look and the showing."""
     child = chat.child
-    if child.paused or child.id is None:
+    if child.id is None:
         return []
     now = utcnow()
     rows = (
@@ -128,10 +130,13 @@ async def waiting_messages(chat: Chat) -> list[Message]:
             .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
         )
     ).all()
-    held = bool(rows) and await routine_paused(chat.session, child.id)
     shown: list[Message] = []
     for row in rows:
-        if held and row.kind in ROUTINE_KINDS:
+        held = await hold(chat.session, child, row)
+        if held is not None:
+            # Waiting rows stay as they are; one that can never be shown is settled.
+            if held.status != "pending":
+                row.status, row.last_error = held.status, held.reason
             continue
         occasion = proactive.Occasion(chat.services, chat.session, child, row, chat.tr)
         try:

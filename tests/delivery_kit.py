@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -61,6 +62,9 @@ class ScriptedSession(StubSession):
         self.script: dict[int, list[str]] = {}
         self.went: list[tuple[float, int, str]] = []
         self.refused: list[tuple[float, int, str]] = []
+        # A slow Bot API: called while a send to a chat is on its way (before it is answered),
+        # so something can happen meanwhile; each hook runs once.
+        self.while_sending: dict[int, Callable[[], Awaitable[object]]] = {}
 
     async def make_request(
         self,
@@ -70,6 +74,8 @@ class ScriptedSession(StubSession):
     ) -> Any:
         if isinstance(method, SendMessage):
             chat = int(method.chat_id)
+            if (meanwhile := self.while_sending.pop(chat, None)) is not None:
+                await meanwhile()
             plan = self.script.get(chat) or []
             outcome = plan.pop(0) if plan else "ok"
             if outcome != "ok":

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlmodel import select
 
 from api.runtime import Runtime
-from core.models import AuditEntry
+from core.models import AuditEntry, utcnow
 from tests.checkin_helpers import ahead, check_in, deliver, on_books, render_row, rows
 from tests.child import Child
 
@@ -270,3 +270,40 @@ async def test_a_paused_child_gets_no_new_check_in(
     )
     assert refused.status_code == 409 and "paused" in refused.json()["detail"]
     assert (await worker.get("/check-ins")).json() == []
+
+
+async def test_moved_by_names_the_rules_that_moved_it(
+    runtime: Runtime, worker: httpx.AsyncClient, onboarded: Child
+) -> None:
+    child_id = await on_books(runtime, onboarded, worker.staff_id, preferred_hours=[[0, 24]])  # type: ignore[attr-defined]
+    as_asked = await _schedule(worker, child_id)
+    assert as_asked["moved_by"] == []
+    quiet = await _schedule(worker, child_id, when=ahead(5, 22).isoformat())
+    assert quiet["moved_by"] == ["quiet_hours"]
+    soon = await _schedule(worker, child_id, when=(utcnow() + timedelta(hours=3)).isoformat())
+    assert soon["moved_by"][0] == "notice"  # one day's notice, the default
+    listed = (await worker.get("/check-ins", params={"child_id": child_id})).json()
+    assert {c["id"]: c["moved_by"] for c in listed}[quiet["id"]] == ["quiet_hours"]
+
+
+async def test_through_a_trusted_adult_the_planned_time_still_keeps_the_childs_notice(
+    runtime: Runtime, worker: httpx.AsyncClient, onboarded: Child
+) -> None:
+    child_id = await on_books(
+        runtime,
+        onboarded,
+        worker.staff_id,  # type: ignore[attr-defined]
+        contact_route="trusted_adult",
+        advance_notice_days=3,
+    )
+    asked = utcnow() + timedelta(hours=3)
+    planned = await _schedule(worker, child_id, when=asked.isoformat())
+
+    assert planned["status"] == "waiting_for_trusted_adult"
+    when = datetime.fromisoformat(planned["planned_for"])
+    assert when >= asked + timedelta(days=3) - timedelta(hours=3)  # not the 3 hours asked
+    assert planned["moved_by"][0] == "trusted_adult" and "notice" in planned["moved_by"]
+    (notice,) = await _notices(worker)  # the worker is told the real time too
+    told = datetime.fromisoformat(notice["detail"]["planned_for"])
+    assert abs(told - when) < timedelta(minutes=1)
+    assert notice["detail"]["moved_by"] == planned["moved_by"]

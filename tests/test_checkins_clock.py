@@ -133,6 +133,7 @@ async def test_leaving_the_check_in_for_another_conversation_leaves_it_due(
     await deliver(runtime, planned["id"], "check_in")
     await onboarded.tap("How's life?")
     await onboarded.send("/feedback")
+    await onboarded.tap("🆕 Start a new one")
     await onboarded.tap("How are we doing?")
     check = await check_in(runtime, planned["id"])
     assert check.status == "due"

@@ -186,3 +186,29 @@ async def test_meeting_voice_note_is_kept_by_reference(onboarded: Child, runtime
     answers = await _answers(runtime, onboarded)
     assert answers["voice_note"].voice_file_id == "VOICE-1"
     assert answers["meeting_type"].area is None
+
+
+async def test_feedback_in_the_middle_of_a_conversation_asks_before_leaving_it(
+    onboarded: Child, runtime: Runtime
+) -> None:
+    await onboarded.send("/feedback")
+    await onboarded.tap("How are we doing?")
+    await onboarded.tap("🙂 Good")
+    asked = onboarded.said()
+
+    await onboarded.send("/feedback")
+    assert "You are in the middle of “How are we doing?”" in onboarded.said()
+    assert onboarded.buttons() == ["▶️ Carry on", "🆕 Start a new one"]
+    await onboarded.tap("▶️ Carry on")
+    assert "Question 2 of 10" in onboarded.said() and "Question 2 of 10" in asked
+    await onboarded.tap("🙂 Good")  # still the same run: nothing was dropped
+
+    await onboarded.send("/feedback")
+    await onboarded.tap("🆕 Start a new one")
+    assert "What would you like to tell us about?" in onboarded.said()
+    await onboarded.tap("How's life?")
+    async with runtime.sessionmaker() as session:
+        found = (await session.exec(select(ConversationRun).order_by(ConversationRun.id))).all()
+    mine = [(r.conversation_id, r.status) for r in found if r.conversation_id != "onboarding"]
+    assert mine == [("how_are_we_doing", "left"), ("hows_life", "active")]
+    assert len(await _answers(runtime, onboarded)) == 2  # both answers of the first are kept

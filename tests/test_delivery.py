@@ -292,3 +292,85 @@ async def test_every_worker_keeps_to_one_shared_pace_through_redis() -> None:
     started = time.monotonic()
     await one.turn(other + 1)  # two a second, for the whole bot: the third waits
     assert time.monotonic() - started > 0.5
+
+
+# -- the last look before each send ---------------------------------------------------------------
+
+
+async def _child_id(runtime: Runtime, chat_id: int) -> int:
+    async with runtime.sessionmaker() as session:
+        child = (
+            await session.exec(select(YoungPerson).where(YoungPerson.telegram_chat_id == chat_id))
+        ).one()
+        assert child.id is not None
+        return child.id
+
+
+async def _claimed_then(kit: Kit, onboarded: Child, meanwhile: list[str]) -> tuple[int, int]:
+    """Two messages claimed in one batch: first to another child, whose send is slow, then to
+    `onboarded`, who types `meanwhile` (taps for "🗑" words) while the first is on its way, so
+    after their message was claimed and rendered and before it is sent. (first row, their row)"""
+    other = await kit.child(781)
+    child_id = await _child_id(kit.runtime, onboarded.chat_id)
+    first = await kit.enqueue(other, 1)
+    theirs = await kit.enqueue(child_id, 2)
+
+    async def the_child_acts() -> None:
+        for words in meanwhile:
+            await (onboarded.tap(words) if words.startswith("🗑") else onboarded.send(words))
+
+    kit.session.while_sending[781] = the_child_acts
+    await kit.delivery.tick()
+    assert kit.texts(781) == ["message 1 (en)"]
+    return first, theirs
+
+
+async def test_a_stop_between_the_claim_and_the_send_holds_the_message(
+    kit: Kit, onboarded: Child
+) -> None:
+    _, theirs = await _claimed_then(kit, onboarded, ["/stop"])
+
+    assert kit.texts(onboarded.chat_id) == []
+    row = await kit.row(theirs)
+    # Held as a row nobody had claimed would be: it waits, with the reason, until /start.
+    assert (row.status, row.claimed_by) == ("pending", None)
+    assert row.last_error and "/stop" in row.last_error
+
+    await onboarded.send("/start")
+    await kit.delivery.tick()
+    assert kit.texts(onboarded.chat_id) == ["message 2 (en)"]
+    assert (await kit.row(theirs)).status == "sent"
+
+
+async def test_a_delete_between_the_claim_and_the_send_sends_nothing(
+    kit: Kit, onboarded: Child, runtime: Runtime
+) -> None:
+    _, theirs = await _claimed_then(kit, onboarded, ["/delete", "🗑️ Yes, delete them"])
+
+    assert kit.texts(onboarded.chat_id) == []
+    async with runtime.sessionmaker() as session:
+        assert await session.get(OutboxMessage, theirs) is None  # erased with the child
+
+
+async def test_an_alert_between_the_claim_and_the_send_holds_a_routine_message(
+    kit: Kit, onboarded: Child
+) -> None:
+    _, theirs = await _claimed_then(kit, onboarded, ["i want to kill myself"])
+
+    assert kit.texts(onboarded.chat_id) == []
+    row = await kit.row(theirs)
+    assert row.status == "pending" and row.last_error and "alert" in row.last_error
+
+
+async def test_a_stop_between_two_pieces_of_a_long_message_holds_the_rest(
+    kit: Kit, onboarded: Child
+) -> None:
+    child_id = await _child_id(kit.runtime, onboarded.chat_id)
+    row_id = await kit.enqueue(child_id, 1, long=True)
+    kit.session.while_sending[onboarded.chat_id] = lambda: onboarded.send("/stop")
+
+    await kit.delivery.tick()
+
+    assert len(kit.texts(onboarded.chat_id)) == 1  # the piece already on its way
+    row = await kit.row(row_id)
+    assert (row.status, row.parts_sent) == ("pending", 1)

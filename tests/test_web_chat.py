@@ -12,8 +12,11 @@ from sqlalchemy import update
 from sqlmodel import col, func, select
 
 from api.runtime import Runtime
+from core import proactive
 from core.models import Alert, Answer, OutboxMessage, WebSession, YoungPerson, utcnow
+from core.outbox import enqueue
 from tests.child import Child
+from tests.delivery_kit import numbered
 from tests.replies_helpers import give_answer, reply_body
 from tests.web_child import GUARD, WebChild
 
@@ -261,3 +264,30 @@ async def test_a_child_signs_out_on_a_shared_phone_and_a_worker_on_a_lost_one(
         assert (await tablet.client.post("/chat/api/open", headers=GUARD)).status_code == 401
     # What the child said stays.
     assert await _count(runtime, Answer, col(Answer.young_person_id) == child_id) == 1
+
+
+async def test_waiting_messages_keep_the_send_rule_when_shown(
+    runtime: Runtime, web: WebChild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web chat shows what waited by the same rule as a Telegram send: nothing after /stop,
+    routine messages not while an alert is open; they wait and are shown once that lifts."""
+    monkeypatch.setitem(proactive.RENDERERS, "reply", numbered)
+    async with runtime.sessionmaker() as session:
+        row = enqueue(session, young_person_id=web.id, kind="reply", payload={"n": 1})
+        await session.commit()
+        row_id = row.id
+    await web.say("/stop")
+    assert "message 1" not in str(await web.waiting())
+    await web.open()  # coming back (as /start on Telegram) lifts the pause
+    assert "message 1" in str(await web.waiting())
+
+    async with runtime.sessionmaker() as session:
+        enqueue(session, young_person_id=web.id, kind="reply", payload={"n": 2})
+        await session.commit()
+    await web.say("i want to kill myself")
+    assert "message 2" not in str(await web.waiting())
+    async with runtime.sessionmaker() as session:
+        first = await session.get(OutboxMessage, row_id)
+        assert first is not None and first.status == "sent"
+        held = (await session.exec(select(OutboxMessage).where(OutboxMessage.id != row_id))).one()
+        assert held.status == "pending"

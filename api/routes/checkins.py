@@ -18,12 +18,14 @@ from api.schemas import MAX_ID, Body, Id, Limit, Offset, OptionalId, problems
 from core import checkins, web_chat
 from core.audit import record
 from core.checkins import CheckInError
+from core.config import Settings
 from core.content import Library
-from core.models import CheckIn, YoungPerson, utcnow
+from core.models import CheckIn, OutboxMessage, YoungPerson, utcnow
 
 router = APIRouter(prefix="/check-ins", tags=["check-ins"])
 
 Status = Literal[checkins.STATUSES]  # type: ignore[valid-type]
+MovedBy = Literal["notice", "quiet_hours", "best_times", "trusted_adult", "office_hours"]
 NOT_FOUND = "No such check-in"
 WHEN = "2026-12-03T16:00:00Z"
 FURTHEST = timedelta(days=366)
@@ -54,7 +56,14 @@ class CheckInOut(BaseModel):
     conversation_id: str
     requested_for: datetime = Field(description="The time the worker asked for (UTC)")
     planned_for: datetime = Field(
-        description="When it really happens, once the child's notice and times apply (UTC)"
+        description="When it really happens, once the child's notice and times apply (UTC). "
+        "Waiting for the trusted adult: the soonest it can be if the worker arranges it at "
+        "the next chance (in office hours)"
+    )
+    moved_by: list[MovedBy] = Field(
+        description="Each rule that makes it later than asked: the child's advance `notice`, "
+        "their `quiet_hours`, their `best_times` (days and times), the `trusted_adult` to "
+        "arrange it with first, and `office_hours` (when the worker can arrange it)"
     )
     repeat_weeks: int | None
     status: Status
@@ -78,6 +87,7 @@ class CheckInOut(BaseModel):
                     "conversation_id": "hows_life",
                     "requested_for": WHEN,
                     "planned_for": WHEN,
+                    "moved_by": [],
                     "repeat_weeks": 2,
                     "status": "waiting_for_child",
                     "child_answer": None,
@@ -110,9 +120,10 @@ class CheckInChange(Body):
     repeat_weeks: int | None = Field(default=None, ge=1, le=52, examples=[2])
 
 
-async def _out(session: AsyncSession, check_in: CheckIn) -> CheckInOut:
+async def _out(session: AsyncSession, check_in: CheckIn, settings: Settings) -> CheckInOut:
     assert check_in.id is not None
     child = await session.get(YoungPerson, check_in.young_person_id)
+    rows = await checkins.messages_of(session, check_in)
     messages = [
         PlannedMessage(
             kind=m.kind,  # type: ignore[arg-type]
@@ -120,15 +131,25 @@ async def _out(session: AsyncSession, check_in: CheckIn) -> CheckInOut:
             status=m.status,
             unread=child is not None and web_chat.unread(child, m),
         )
-        for m in await checkins.messages_of(session, check_in)
+        for m in rows
     ]
+    planned_for, moved_by = check_in.planned_for, _moved_by(rows, check_in)
+    if check_in.status == "waiting_for_trusted_adult":  # the soonest it can be, as of now
+        projected = checkins.projection(
+            check_in,
+            await checkins.preferences(session, check_in.young_person_id),
+            timezone=settings.timezone,
+            office_hours=settings.office_hours,
+        )
+        planned_for, moved_by = projected.check_in_at, list(projected.moved_by)
     return CheckInOut(
         id=check_in.id,
         child_id=check_in.young_person_id,
         worker_id=check_in.worker_id,
         conversation_id=check_in.conversation_id,
         requested_for=check_in.requested_for,
-        planned_for=check_in.planned_for,
+        planned_for=planned_for,
+        moved_by=moved_by,  # type: ignore[arg-type]
         repeat_weeks=check_in.repeat_weeks,
         status=check_in.status,  # type: ignore[arg-type]
         child_answer=check_in.child_answer,  # type: ignore[arg-type]
@@ -139,6 +160,14 @@ async def _out(session: AsyncSession, check_in: CheckIn) -> CheckInOut:
         created_at=check_in.created_at,
         updated_at=check_in.updated_at,
     )
+
+
+def _moved_by(rows: list[OutboxMessage], check_in: CheckIn) -> list[str]:
+    """As planned: the rules its check-in message was planned under (the newest plan's)."""
+    planned = [m for m in rows if m.kind == "check_in"]
+    if not planned:
+        return []
+    return list(max(planned, key=lambda m: m.id or 0).payload.get("moved_by", []))
 
 
 def _visible(caller: Caller) -> SelectOfScalar[CheckIn]:
@@ -162,14 +191,16 @@ def _conversation(library: Library, conversation_id: str) -> None:
         raise HTTPException(404, f"No conversation {conversation_id!r}; choose one of: {names}")
 
 
-async def _apply(session: AsyncSession, check_in: CheckIn, change: Awaitable[object]) -> CheckInOut:
+async def _apply(
+    session: AsyncSession, check_in: CheckIn, change: Awaitable[object], settings: Settings
+) -> CheckInOut:
     """Make a change to a check-in; one its state forbids is a 409 with the reason."""
     try:
         await change
     except CheckInError as error:
         raise HTTPException(409, str(error)) from None
     await session.commit()
-    return await _out(session, check_in)
+    return await _out(session, check_in, settings)
 
 
 def _future(when: datetime) -> datetime:
@@ -207,6 +238,7 @@ async def schedule_check_in(
         when=when,
         repeat_weeks=body.repeat_weeks,
         timezone=runtime.settings.timezone,
+        office_hours=runtime.settings.office_hours,
     )
     record(
         session,
@@ -217,13 +249,14 @@ async def schedule_check_in(
         detail={"planned_for": check_in.planned_for.isoformat(), "status": check_in.status},
     )
     await session.commit()
-    return await _out(session, check_in)
+    return await _out(session, check_in, runtime.settings)
 
 
 @router.get("", responses=problems(401))
 async def list_check_ins(
     caller: StaffDep,
     session: SessionDep,
+    runtime: RuntimeDep,
     status: Annotated[Status | None, Query(description="Only check-ins in this state")] = None,
     child_id: OptionalId = None,
     limit: Limit = 50,
@@ -237,12 +270,14 @@ async def list_check_ins(
         query = query.where(CheckIn.young_person_id == child_id)
     query = query.order_by(col(CheckIn.planned_for), col(CheckIn.id))
     result = await session.exec(query.offset(offset).limit(limit))
-    return [await _out(session, c) for c in result.all()]
+    return [await _out(session, c, runtime.settings) for c in result.all()]
 
 
 @router.get("/{check_in_id}", responses=problems(401, 404))
-async def get_check_in(check_in_id: Id, caller: StaffDep, session: SessionDep) -> CheckInOut:
-    return await _out(session, await _find(session, caller, check_in_id))
+async def get_check_in(
+    check_in_id: Id, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
+) -> CheckInOut:
+    return await _out(session, await _find(session, caller, check_in_id), runtime.settings)
 
 
 @router.patch("/{check_in_id}", responses=problems(401, 404, 409))
@@ -266,8 +301,9 @@ async def move_check_in(
         staff_id=caller.id,
         timezone=runtime.settings.timezone,
         repeat_weeks=repeat,
+        office_hours=runtime.settings.office_hours,
     )
-    return await _apply(session, check_in, change)
+    return await _apply(session, check_in, change, runtime.settings)
 
 
 @router.post("/{check_in_id}/cancel", responses=problems(401, 404, 409))
@@ -280,7 +316,7 @@ async def cancel_check_in(
     change = checkins.cancel(
         session, check_in=check_in, staff_id=caller.id, timezone=runtime.settings.timezone
     )
-    return await _apply(session, check_in, change)
+    return await _apply(session, check_in, change, runtime.settings)
 
 
 @router.post("/{check_in_id}/trusted-adult-arranged", responses=problems(401, 404, 409))
@@ -292,4 +328,4 @@ async def confirm_trusted_adult(
     change = checkins.trusted_adult_arranged(
         session, check_in=check_in, staff_id=caller.id, timezone=runtime.settings.timezone
     )
-    return await _apply(session, check_in, change)
+    return await _apply(session, check_in, change, runtime.settings)
