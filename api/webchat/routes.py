@@ -142,6 +142,8 @@ async def _turn(
             chat = Chat(
                 runtime.services, session, child, hint=_hint(request, runtime), origin=origin
             )
+            # Read now: a rollback expires the child's row, and reading it then would fail.
+            tr = chat.tr
             try:
                 messages = await act(chat)
                 await session.commit()
@@ -150,7 +152,7 @@ async def _turn(
             except Exception:
                 await session.rollback()
                 log.exception("a web chat turn failed")
-                return turns.problem(500, "The turn failed", chat.tr.gettext(ui.TRY_AGAIN))
+                return turns.problem(500, "The turn failed", tr.gettext(ui.TRY_AGAIN))
             return JSONResponse(turns.turn_json(messages, chat.locale, chat.tr))
 
     return await alert_first(runtime.sessionmaker, attempt)
