@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
 import os
+import pickle
 import signal
 import sqlite3
 import statistics
@@ -116,7 +118,7 @@ class Statements:
         self, conn: Any, cursor: Any, statement: str, params: Any, ctx: Any, many: bool
     ) -> None:
         if self.on and not statement.startswith("BEGIN"):
-            params = [list(p) for p in params] if many else list(params or ())
+            params = [tuple(p) for p in params] if many else tuple(params or ())
             self.open.setdefault(id(conn), []).append((statement, params, many))
 
     def _commit(self, conn: Any) -> None:
@@ -149,6 +151,8 @@ class BenchApp:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        if not body:  # the client went away before sending it
+            return
         status: list[int] = []
 
         async def replay() -> dict[str, Any]:
@@ -168,11 +172,9 @@ class BenchApp:
 
     async def _stats(self, scope: Scope, send: Send) -> None:
         query = scope.get("query_string", b"").decode()
-        stats = {
-            "seconds": self.seconds,
-            "cpu": time.process_time(),
-            "transactions": self.statements.committed,
-        }
+        # Pickled: the parameters keep their types (times, dates, bytes) for the driver.
+        transactions = base64.b64encode(pickle.dumps(self.statements.committed)).decode()
+        stats = {"seconds": self.seconds, "cpu": time.process_time(), "transactions": transactions}
         self.seconds, self.statements.committed = [], []
         self.statements.on = "capture=1" in query
         await _json(send, 200, stats)
@@ -192,8 +194,17 @@ async def serve(database_url: str, port: int) -> None:
     runtime = await build_runtime(_settings(database_url), bot_session=collector)
     app = BenchApp(create_app(runtime), collector, Statements(runtime.engine))
     settle_memory()  # as `sayso serve` does
+    # Long keep-alive: a connection the server closes just as the generator reuses it would
+    # fail the request (the generator's children pause between phases).
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=600,
+        backlog=4096,
     )
     await uvicorn.Server(config).serve()
     await runtime.close()
@@ -240,7 +251,7 @@ class VirtualChild:
     """Chooses each next update from what the bot last sent, like a real child would."""
 
     def __init__(self, chat_id: int) -> None:
-        self.chat_id, self.step = chat_id, 0
+        self.chat_id, self.step, self.disclosed = chat_id, 0, False
         self.last: list[dict[str, Any]] = []
 
     def _buttons(self) -> list[tuple[str, str]]:
@@ -269,7 +280,9 @@ class VirtualChild:
         if "Do you want to tell us more?" in last:
             # One child in ten says something that needs a person (an alert, written first).
             words = "My worker is kind but I never know when they will visit."
-            return text_update(self.chat_id, DISCLOSURE if self.chat_id % 10 == 0 else words)
+            if self.chat_id % 10 == 0 and not self.disclosed:
+                self.disclosed, words = True, DISCLOSURE
+            return text_update(self.chat_id, words)
         if "type more, or tap Next" in last or "▶️ Next" in str(self._buttons()[:1]):
             return self._tap("▶️ Next")
         if "Did I get this right?" in last:
@@ -368,24 +381,8 @@ async def replay_postgres(url: str, transactions: list[list[Any]]) -> None:
                 if many:
                     await connection.executemany(statement, [tuple(p) for p in params])
                 else:
-                    await connection.fetch(statement, *_pg_params(params))
+                    await connection.fetch(statement, *params)
     await connection.close()
-
-
-def _pg_params(params: list[Any]) -> list[Any]:
-    """Parameters came back through JSON: times as ISO text, which asyncpg wants as datetimes."""
-    from datetime import datetime
-
-    out: list[Any] = []
-    for value in params:
-        if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in " T":
-            try:
-                out.append(datetime.fromisoformat(value))
-                continue
-            except ValueError:
-                pass
-        out.append(value)
-    return out
 
 
 # -- running it -----------------------------------------------------------------------------------
@@ -470,7 +467,10 @@ async def run(args: argparse.Namespace) -> None:
         await load.closed_loop(range(chats[0], chats[-1] + 1), args.per_child, serial=True)
         recorded = await load.stats()
         recorded_updates = load.updates
-        committed = sorted((t for s in recorded for t in s["transactions"]), key=lambda t: t[0])
+        committed = sorted(
+            (t for s in recorded for t in pickle.loads(base64.b64decode(s["transactions"]))),
+            key=lambda t: t[0],
+        )
         transactions = [statements for _, statements in committed]
         # sayso's CPU per update: the server processes' own CPU time, over measured rounds.
         ours: list[float] = []
