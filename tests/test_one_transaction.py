@@ -342,7 +342,7 @@ async def test_a_web_disclosure_sent_again_after_a_failure_raises_one_alert(
             failed = await _web_turn(child, "/chat/api/say", body, "web-turn-0123456789ab")
         assert failed.status_code == 500
         (alert,) = await _alerts(runtime, child.id)
-        assert alert.origin == "web:web-turn-0123456789ab/typed"
+        assert alert.origin == f"web:{child.id}:web-turn-0123456789ab/typed"
         assert await notify_due(runtime.sessionmaker, runtime.settings) == 1
         again = await _web_turn(child, "/chat/api/say", body, "web-turn-0123456789ab")
         assert again.status_code == 200 and "999" in again.text

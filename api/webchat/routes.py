@@ -132,13 +132,15 @@ async def _turn(
     its own (`alert_first`), keyed by the page's turn id so sending again raises no second."""
     if not turns.guarded(request):
         return turns.unguarded()
-    origin = f"web:{turns.turn_id(request)}"
+    turn_id = turns.turn_id(request)
 
     async def attempt() -> JSONResponse:
         async with runtime.sessionmaker() as session:
             child = await web_chat.child_for(session, request.cookies.get(COOKIE))
             if child is None:
                 return _unknown_browser(request, runtime)
+            # The child's own turn id: another browser's id can never stand for this child's.
+            origin = f"web:{child.id}:{turn_id}"
             chat = Chat(
                 runtime.services, session, child, hint=_hint(request, runtime), origin=origin
             )
