@@ -7,15 +7,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.routes.exports import export_jobs
 from api.runtime import Runtime
 from bot.outbox_sender import create_delivery
-from core.callbacks_queue import flag_overdue_job as flag_overdue_callbacks
-from core.checkins import advance_job as advance_check_ins
-from core.housekeeping import erase_old_free_text, prune_processed_updates
+from core.callbacks_queue import flag_overdue
+from core.checkins import advance as advance_check_ins
+from core.data_rights import erase_old_words
+from core.housekeeping import prune_processed_updates
 from core.replies import queue_due_replies
 from core.safeguarding import notify_due
 
@@ -25,6 +28,25 @@ class Job:
     name: str
     seconds: float
     run: Callable[[], Awaitable[object]]
+
+
+T = TypeVar("T")
+
+
+def unit_of_work(
+    runtime: Runtime, work: Callable[[AsyncSession], Awaitable[T]]
+) -> Callable[[], Awaitable[T]]:
+    """A job that is one transaction: the job owns it and commits it; the core function it runs
+    works on the session it is given. (Jobs that settle work item by item around network
+    calls, like the outbox and the alert clock, keep their own units of work in the core.)"""
+
+    async def run() -> T:
+        async with runtime.sessionmaker() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+
+    return run
 
 
 def outbox_jobs(runtime: Runtime) -> list[Job]:
@@ -40,12 +62,13 @@ def outbox_jobs(runtime: Runtime) -> list[Job]:
 def periodic_jobs(runtime: Runtime) -> list[Job]:
     return [
         *outbox_jobs(runtime),
-        Job("prune-update-ids", 3600, lambda: prune_processed_updates(runtime.sessionmaker)),
+        Job("prune-update-ids", 3600, unit_of_work(runtime, prune_processed_updates)),
         Job(
             "retention",
             6 * 3600,
-            lambda: erase_old_free_text(
-                runtime.sessionmaker, months=runtime.settings.free_text_months
+            unit_of_work(
+                runtime,
+                lambda session: erase_old_words(session, months=runtime.settings.free_text_months),
             ),
         ),
         Job(
@@ -60,9 +83,12 @@ def periodic_jobs(runtime: Runtime) -> list[Job]:
         Job(
             "check-ins",
             60,
-            lambda: advance_check_ins(runtime.sessionmaker, timezone=runtime.settings.timezone),
+            unit_of_work(
+                runtime,
+                lambda session: advance_check_ins(session, timezone=runtime.settings.timezone),
+            ),
         ),
-        Job("overdue-callbacks", 300, lambda: flag_overdue_callbacks(runtime.sessionmaker)),
+        Job("overdue-callbacks", 300, unit_of_work(runtime, flag_overdue)),
         # Exports start at once when asked; this finds any a restart left behind.
         Job("exports", 30, export_jobs(runtime).tick),
         # Safeguarding alerts: first notice and escalation, by email and webhook, never Telegram.

@@ -20,6 +20,7 @@ from core.chat import Chat, Services
 from core.children import find_or_create_child
 from core.db import pending
 from core.models import ProcessedUpdate, utcnow
+from core.safeguarding import alert_first
 
 PROCESSED = ProcessedUpdate.__table__
 # Built once: a statement object caches its own cache key, so each use skips building it again.
@@ -30,14 +31,21 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class SessionMiddleware(BaseMiddleware):
-    """Opens the update's DB session and records its id in the same transaction as its work,
-    so a retried or doubled update is dropped, and one that failed can be tried again."""
+    """The update's one transaction: its id is recorded in the same transaction as its work,
+    which `bot.send.show` (or, for a handler that shows nothing, this) commits once, so a
+    retried or doubled update is dropped, and one that failed left nothing and is done again
+    whole. A safeguarding alert is the one thing committed first, on its own (`alert_first`)."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
+        # Stable across Telegram's retries of this update: an alert it raised is found again.
+        data["origin"] = f"telegram:{event.update_id}"
+        return await alert_first(self.sessionmaker, lambda: self._turn(handler, event, data))
+
+    async def _turn(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:
             data["session"] = session
             try:
@@ -47,7 +55,7 @@ class SessionMiddleware(BaseMiddleware):
                     RECORD_UPDATE, params={"update_id": event.update_id, "received_at": utcnow()}
                 )
                 result = await handler(event, data)
-                if pending(session):  # else the handler committed it all already
+                if pending(session):  # else bot.send.show committed it already
                     await session.commit()
             except IntegrityError:
                 await session.rollback()
@@ -74,7 +82,9 @@ class ChildMiddleware(BaseMiddleware):
         if chat_id is not None:
             child, run = await find_or_create_child(data["session"], chat_id=chat_id)
             hint = user.language_code if user else None
-            data["chat"] = Chat(self.services, data["session"], child, hint=hint, run=run)
+            data["chat"] = Chat(
+                self.services, data["session"], child, hint=hint, run=run, origin=data["origin"]
+            )
         return await handler(event, data)
 
 

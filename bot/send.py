@@ -37,11 +37,16 @@ def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     return [*pieces, text] if text else pieces
 
 
+async def commit_turn(chat: Chat) -> None:
+    """The update's one commit (its words, state, outbox rows and update id together)."""
+    if pending(chat.session):  # else committed already (a handler that committed before a call)
+        await chat.session.commit()
+
+
 async def show(bot: Bot, chat: Chat, messages: list[Message]) -> None:
     """Store first, then speak: the update's transaction, with its update id, commits before
     any reply goes out, so a doubled update is caught before it can answer twice."""
-    if pending(chat.session):  # else the turn committed it all already
-        await chat.session.commit()
+    await commit_turn(chat)
     chat_id = chat.child.telegram_chat_id
     assert chat_id is not None
     for message in messages:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,7 +40,8 @@ async def close(session: AsyncSession, *, request: CallbackRequest, staff_id: in
 async def flag_overdue(session: AsyncSession, *, now: datetime | None = None) -> int:
     """A notice to every active admin for each open request past its deadline, once each.
     Rows are locked (PostgreSQL skips those another process holds), so two processes never
-    flag the same request twice. Returns how many requests were flagged."""
+    flag the same request twice. Returns how many requests were flagged. In the caller's
+    transaction: the clock's job commits it (api.jobs)."""
     now = now or utcnow()
     overdue = (
         await session.exec(
@@ -77,10 +77,4 @@ async def flag_overdue(session: AsyncSession, *, now: datetime | None = None) ->
                 )
             )
         request.overdue_notified_at = now
-    await session.commit()
     return len(overdue)
-
-
-async def flag_overdue_job(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    async with sessionmaker() as session:
-        return await flag_overdue(session)

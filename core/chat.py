@@ -1,6 +1,10 @@
 """A child's turn on any channel: store what they gave first, then say what comes next.
 
 Adapters (Telegram, web) turn taps and words into calls here and show the Messages returned.
+Nothing here commits: a turn works in the one transaction its adapter opened (flushing where
+it needs ids), and the adapter commits it, with the update's de-duplication record, once. So a
+turn that fails anywhere leaves nothing behind, and its retry does the whole turn once. The one
+exception, a safeguarding alert, is committed first on its own (core.safeguarding.alert_first).
 """
 
 from __future__ import annotations
@@ -76,10 +80,14 @@ class Chat:
         *,
         hint: str | None,
         run: ConversationRun | object | None = _UNKNOWN,
+        origin: str | None = None,
     ) -> None:
-        """`run`: the child's active run when the caller already loaded it with the child."""
+        """`run`: the child's active run when the caller already loaded it with the child.
+        `origin`: what this turn is, stable across its retries ("telegram:<update id>",
+        "web:<turn id>"), so an alert it raised is found again, not raised twice; None where
+        no retry can come (the staff preview)."""
         self.services, self.session, self.child, self.hint = services, session, child, hint
-        self._run = run
+        self._run, self.origin = run, origin
 
     @property
     def locale(self) -> str:
@@ -117,7 +125,6 @@ class Chat:
             messages += await self.begin(self.services.library.onboarding.id)
         else:
             messages += self.menu()
-        await self.session.commit()
         return messages
 
     async def command(self, name: str) -> list[Message]:
@@ -200,7 +207,6 @@ class Chat:
         await self.session.flush()
         self._run = run
         messages = await self._after(run, conversation, outcome)
-        await self.session.commit()
         return messages
 
     async def act(self, run_id: int | None, action: Action) -> list[Message]:
@@ -238,7 +244,6 @@ class Chat:
             return await self._stale()
         responder, subject_id = found
         messages = await responder(self, subject_id, action.value)
-        await self.session.commit()
         return messages
 
     async def typed(self, text: str, *, source: str = "typed") -> list[Message]:
@@ -265,7 +270,6 @@ class Chat:
         if isinstance(flag, Alert):
             concern.alert_id = flag.id
             return await safeguarding.safety_first(self, flag, [])
-        await self.session.commit()
         return concerns.kept_reply(self.tr, concern)
 
     async def recent_words(self) -> list[str]:
@@ -351,7 +355,6 @@ class Chat:
         """/stop: end any conversation, keeping what was given, and pause every message."""
         await self._leave_active_run(status="stopped")
         self.child.paused = True
-        await self.session.commit()
         return [
             Message(
                 self.tr.gettext(
@@ -387,7 +390,8 @@ class Chat:
             return [Message(self.tr.gettext("OK. I kept everything.")), *self.menu()]
         chat_id, locale = self.child.telegram_chat_id, self.child.locale
         messages = await mine.delete_my_data(self.session, child=self.child, view=view)
-        await self.session.commit()
+        # Written (not committed: the adapter commits the turn) before the objects go.
+        await self.session.flush()
         # The rows are gone; what is left here is only enough to send this last reply.
         self.session.expunge_all()
         self.child = YoungPerson(telegram_chat_id=chat_id, locale=locale, onboarded=True)
@@ -425,7 +429,6 @@ class Chat:
     async def set_language(self, code: str) -> list[Message]:
         if code in self.services.locales:
             self.child.locale = code
-        await self.session.commit()
         messages = [Message(self.tr.gettext("OK. I will talk to you in English now."))]
         run = await self._active_run()
         if run is not None:
@@ -434,7 +437,6 @@ class Chat:
 
     async def remove_trusted(self, contact_id: str) -> list[Message]:
         await remove_trusted_contact(self.session, child=self.child, contact_id=contact_id)
-        await self.session.commit()
         return await self.settings_menu()
 
     # -- the conversation ---------------------------------------------------------------------
@@ -507,7 +509,6 @@ class Chat:
         for record in outcome.records:  # a low answer to a safety question
             alert = await safeguarding.low_answer(self, record) or alert
         messages = await self._after(run, conversation, outcome)
-        await self.session.commit()
         return await safeguarding.safety_first(self, alert, messages)
 
     async def _after(
@@ -606,7 +607,6 @@ class Chat:
             await save_answer(
                 self.session, run=run, conversation=conversation, record=record, locale=self.locale
             )
-        await self.session.commit()
 
     async def _comment(self, run: ConversationRun, text: str) -> list[Message]:
         """Words typed where a tap was expected: kept with the run so nothing is lost."""

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -323,7 +322,8 @@ async def _over(session: AsyncSession, check_in: CheckIn, status: str, timezone:
 async def advance(session: AsyncSession, *, timezone: str, now: datetime | None = None) -> int:
     """The clock's part: check-ins whose time has come are due; one reminder a day later;
     missed a day after the reminder; runs that ended without the hook are caught up.
-    Rows are locked (PostgreSQL skips those another process holds). Returns changes made."""
+    Rows are locked (PostgreSQL skips those another process holds). Returns changes made.
+    In the caller's transaction: the clock's job commits it (api.jobs)."""
     now = now or utcnow()
     changes = 0
     ended = select(ConversationRun.id).where(ConversationRun.status != "active")
@@ -343,7 +343,6 @@ async def advance(session: AsyncSession, *, timezone: str, now: datetime | None 
     )
     for check_in in (await session.exec(query)).all():
         changes += await _advance_one(session, check_in, now, timezone)
-    await session.commit()
     return changes
 
 
@@ -413,8 +412,3 @@ def _audit(
         subject=f"check_in:{check_in.id}",
         detail={"planned_for": check_in.planned_for.isoformat(), **detail},
     )
-
-
-async def advance_job(sessionmaker: async_sessionmaker[AsyncSession], *, timezone: str) -> int:
-    async with sessionmaker() as session:
-        return await advance(session, timezone=timezone)

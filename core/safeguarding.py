@@ -1,7 +1,10 @@
 """When a child's words (or a low answer to a safety question) need a person.
 
-At once, in the same transaction as the child's words: an alert row, and a fixed reply with
-help the child can use now. Routine messages to the child wait until a worker clears the alert.
+At once: an alert row, and a fixed reply with help the child can use now. The alert is written
+first, in a small transaction of its own committed before the rest of the turn (see
+`write_alert_first`), so it goes out even when the turn then fails; the retry of that turn finds
+it by its origin and raises no second one. Routine messages to the child wait until a worker
+clears the alert.
 Then, from a clock that does not depend on Telegram (`notify_due`): an email and a webhook
 call, and escalation to the duty team every interval until someone acknowledges it.
 """
@@ -11,20 +14,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core import notify
 from core.audit import record
+from core.children import find_or_create_child
 from core.concerns import check_reply, raise_concern
 from core.config import Settings
 from core.content import SCALE
@@ -217,12 +222,14 @@ def raise_alert(
     answer_id: int | None = None,
     layer: str | None = None,
     score: float | None = None,
+    origin: str | None = None,
 ) -> Alert:
-    """Added to the caller's transaction: the alert exists exactly when the words are stored.
+    """Added to the caller's transaction (a turn's own goes through `write_alert_first`).
     The escalation clock sends the first notice on its next tick (`next_step_at` is now)."""
     assert child.id is not None
     now = utcnow()
     alert = Alert(
+        origin=origin,
         young_person_id=child.id,
         categories=list(dict.fromkeys(categories)) or ["concern"],
         about_someone_else=about_someone_else,
@@ -256,19 +263,20 @@ async def screen(
     if verdict is None or verdict.tier == "clear":
         return None
     if verdict.tier == "alert":
-        alert = raise_alert(
-            chat.session,
-            child=chat.child,
-            categories=verdict.categories,
-            source=source,
-            words=text,
-            about_someone_else=verdict.about_someone_else,
-            matched=verdict.matched,
-            layer=verdict.layer,
-            score=verdict.score,
+        return await turn_alert(
+            chat,
+            AlertDraft(
+                key=source,
+                categories=verdict.categories,
+                source=source,
+                words=text,
+                about_someone_else=verdict.about_someone_else,
+                matched=verdict.matched,
+                layer=verdict.layer,
+                score=verdict.score,
+            ),
         )
-        await chat.session.flush()
-        return alert
+    # A concern joins the turn's own transaction: it pages no one, so it needs no head start.
     concern = raise_concern(
         chat.session,
         child=chat.child,
@@ -290,11 +298,125 @@ async def low_answer(chat: Chat, record_: Record) -> Alert | None:
     if score is None or score > LOW_SCORE:
         return None
     words = f"{question.statement or question.text}: {value}"
-    alert = raise_alert(
-        chat.session, child=chat.child, categories=(UNSAFE_ANSWER,), source="answer", words=words
+    draft = AlertDraft(
+        key=f"answer:{question.id}", categories=(UNSAFE_ANSWER,), source="answer", words=words
     )
-    await chat.session.flush()
-    return alert
+    return await turn_alert(chat, draft)
+
+
+# -- the alert goes first: its own transaction, before the rest of the turn ----------------------
+
+
+@dataclass(frozen=True)
+class AlertDraft:
+    """An alert a turn wants to raise: the verdict, and what to keep with it."""
+
+    key: str  # one alert per key per turn: the source ("typed"), or "answer:<question id>"
+    categories: tuple[str, ...]
+    source: str
+    words: str | None
+    about_someone_else: bool = False
+    matched: tuple[str, ...] = ()
+    layer: str | None = None  # which screening layer raised it, and its score
+    score: float | None = None
+
+
+class AlertFirst(Exception):
+    """Raised by a turn whose verdict flags, before anything of the turn is committed. The
+    adapter's transaction rolls back; `alert_first` writes the alert in its own transaction,
+    then runs the turn again, which finds the alert by its origin (`turn_alert`)."""
+
+    def __init__(self, origin: str, child: YoungPerson, draft: AlertDraft) -> None:
+        super().__init__(origin)
+        self.origin, self.draft = origin, draft
+        # Telegram children are found again by chat id: a first message may have created the
+        # child in the transaction that was just rolled back. Web children already exist.
+        self.telegram_chat_id, self.child_id = child.telegram_chat_id, child.id
+
+
+async def turn_alert(chat: Chat, draft: AlertDraft) -> Alert:
+    """The alert for this verdict in this turn. With an origin (the adapter can run the turn
+    again: Telegram updates and web-chat requests), it must already be committed: found by
+    origin, else AlertFirst is raised to have it written first. Without one (the staff
+    preview's throwaway database), it joins the turn's own transaction."""
+    if chat.origin is None:
+        alert = _raise_draft(chat.session, chat.child, draft, origin=None)
+        await chat.session.flush()
+        return alert
+    origin = f"{chat.origin}/{draft.key}"
+    found = (await chat.session.exec(select(Alert).where(Alert.origin == origin))).first()
+    if found is not None:
+        return found
+    raise AlertFirst(origin, chat.child, draft)
+
+
+def _raise_draft(
+    session: AsyncSession, child: YoungPerson, draft: AlertDraft, *, origin: str | None
+) -> Alert:
+    return raise_alert(
+        session,
+        child=child,
+        categories=draft.categories,
+        source=draft.source,
+        words=draft.words,
+        about_someone_else=draft.about_someone_else,
+        matched=draft.matched,
+        layer=draft.layer,
+        score=draft.score,
+        origin=origin,
+    )
+
+
+async def write_alert_first(
+    sessionmaker: async_sessionmaker[AsyncSession], first: AlertFirst
+) -> int:
+    """The alert alone (and its audit line), in a minimal transaction of its own, committed
+    before the turn that raised it: it goes out (the escalation clock sees it at its next tick)
+    even when the rest of the turn fails. Keyed by origin: the retry of the same update or
+    request, or a simultaneous copy of it, finds this alert and raises none of its own."""
+    by_origin = select(Alert.id).where(Alert.origin == first.origin)
+    async with sessionmaker() as session:
+        found = (await session.exec(by_origin)).first()
+        if found is not None:
+            return found
+        if first.telegram_chat_id is not None:
+            child, _ = await find_or_create_child(session, chat_id=first.telegram_chat_id)
+            await session.flush()
+        else:
+            loaded = await session.get(YoungPerson, first.child_id)
+            assert loaded is not None, "a web child is committed before their turn"
+            child = loaded
+        alert = _raise_draft(session, child, first.draft, origin=first.origin)
+        try:
+            # The one commit of a child's turn in the core, and on purpose: see above.
+            await session.commit()
+        except IntegrityError:  # a copy of the same update wrote it a moment ago
+            await session.rollback()
+            found = (await session.exec(by_origin)).first()
+            assert found is not None
+            return found
+        assert alert.id is not None
+        return alert.id
+
+
+T = TypeVar("T")
+# A turn raises at most one alert per key; more rounds than this means a turn that never finds
+# its own alert (a bug), which must fail rather than loop.
+ALERT_ROUNDS = 4
+
+
+async def alert_first(
+    sessionmaker: async_sessionmaker[AsyncSession], turn: Callable[[], Awaitable[T]]
+) -> T:
+    """Run an adapter's turn (`turn` opens, and commits, the turn's one transaction). When its
+    verdict flags, the turn raises AlertFirst before committing anything: the alert is written
+    and committed alone, then the whole turn runs again and finds it."""
+    for _ in range(ALERT_ROUNDS):
+        try:
+            return await turn()
+        except AlertFirst as first:
+            await write_alert_first(sessionmaker, first)
+    return await turn()
 
 
 # -- the fixed reply ----------------------------------------------------------------------------
@@ -334,7 +456,6 @@ async def safety_first(chat: Chat, flag: Flag | None, messages: list[Message]) -
     the gentle check does. The words are stored all the same, and one tap carries on."""
     if flag is None:
         return messages
-    await chat.session.commit()
     if isinstance(flag, Concern):
         return check_reply(chat.tr, flag, chat.child.age_band)
     return await safety_reply(chat, flag)

@@ -81,6 +81,7 @@ async def test_an_overdue_request_is_flagged_to_every_admin_once(
     await _request(runtime, child, hours_left=1)
     async with runtime.sessionmaker() as session:
         assert await flag_overdue(session) == 1
+        await session.commit()  # as the clock's job does (api.jobs.unit_of_work)
     async with runtime.sessionmaker() as session:
         assert await flag_overdue(session) == 0
         notices = (await session.exec(select(StaffNotice))).all()

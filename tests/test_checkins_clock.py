@@ -47,7 +47,9 @@ async def _schedule(worker: httpx.AsyncClient, child_id: int, **fields: Any) -> 
 
 async def _advance(runtime: Runtime, now: datetime) -> int:
     async with runtime.sessionmaker() as session:
-        return await advance(session, timezone=runtime.settings.timezone, now=now)
+        changes = await advance(session, timezone=runtime.settings.timezone, now=now)
+        await session.commit()  # as the clock's job does (api.jobs.unit_of_work)
+        return changes
 
 
 async def test_each_message_reaches_the_child_at_its_moment_and_no_sooner(

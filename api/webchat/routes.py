@@ -22,6 +22,7 @@ from core import web_chat
 from core.chat import Chat
 from core.i18n import Translator, pick_locale
 from core.render import Message
+from core.safeguarding import AlertFirst, alert_first
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/chat", include_in_schema=False, dependencies=[CHILD_COOKIE])
@@ -126,22 +127,37 @@ async def _turn(
     request: Request, runtime: Runtime, act: Callable[[Chat], Awaitable[list[Message]]]
 ) -> JSONResponse:
     """One turn of the child's chat, in one transaction with the child's row locked (as on
-    Telegram, one turn at a time per child)."""
+    Telegram, one turn at a time per child): all of it is committed, or none of it and the
+    child's words stay in the box to send again. A safeguarding alert is committed first, on
+    its own (`alert_first`), keyed by the page's turn id so sending again raises no second."""
     if not turns.guarded(request):
         return turns.unguarded()
-    async with runtime.sessionmaker() as session:
-        child = await web_chat.child_for(session, request.cookies.get(COOKIE))
-        if child is None:
-            return _unknown_browser(request, runtime)
-        chat = Chat(runtime.services, session, child, hint=_hint(request, runtime))
-        try:
-            messages = await act(chat)
-            await session.commit()
-        except Exception:
-            await session.rollback()
-            log.exception("a web chat turn failed")
-            return turns.problem(500, "The turn failed", chat.tr.gettext(ui.TRY_AGAIN))
-        return JSONResponse(turns.turn_json(messages, chat.locale, chat.tr))
+    turn_id = turns.turn_id(request)
+
+    async def attempt() -> JSONResponse:
+        async with runtime.sessionmaker() as session:
+            child = await web_chat.child_for(session, request.cookies.get(COOKIE))
+            if child is None:
+                return _unknown_browser(request, runtime)
+            # The child's own turn id: another browser's id can never stand for this child's.
+            origin = f"web:{child.id}:{turn_id}"
+            chat = Chat(
+                runtime.services, session, child, hint=_hint(request, runtime), origin=origin
+            )
+            # Read now: a rollback expires the child's row, and reading it then would fail.
+            tr = chat.tr
+            try:
+                messages = await act(chat)
+                await session.commit()
+            except AlertFirst:
+                raise  # rolled back as the session closes; the alert is written, then again
+            except Exception:
+                await session.rollback()
+                log.exception("a web chat turn failed")
+                return turns.problem(500, "The turn failed", tr.gettext(ui.TRY_AGAIN))
+            return JSONResponse(turns.turn_json(messages, chat.locale, chat.tr))
+
+    return await alert_first(runtime.sessionmaker, attempt)
 
 
 async def _open(chat: Chat) -> list[Message]:

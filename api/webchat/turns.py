@@ -3,6 +3,8 @@ Shared by the child's chat and the staff preview."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -20,6 +22,10 @@ Command = Literal[COMMANDS]  # type: ignore[valid-type]
 # several parts on the page), never silently cut.
 MAX_TEXT = 20_000
 GUARD_HEADER = "X-Sayso"
+# The page's id for one thing the child sends, the same when they press Send again after a
+# failure: the origin of any alert that turn raised, so the retry finds it (chat.js).
+TURN_HEADER = "X-Sayso-Turn"
+TURN_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 class ActionIn(BaseModel):
@@ -131,6 +137,12 @@ def guarded(request: Request) -> bool:
     """Pages send a header other sites' pages cannot send without our permission (CORS), so a
     form on another site cannot act for a child whose browser holds our cookie."""
     return request.headers.get(GUARD_HEADER) == "1"
+
+
+def turn_id(request: Request) -> str:
+    """The page's turn id, else a new one (an older page: its retry raises its own alert)."""
+    given = request.headers.get(TURN_HEADER, "")
+    return given if TURN_ID.match(given) else secrets.token_urlsafe(16)
 
 
 def accepted_languages(request: Request) -> list[str]:

@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import unpack
 from bot.commands import register_chat_commands
-from bot.send import show
+from bot.send import commit_turn, show
 from core.chat import Chat
 from core.render import Action
 
@@ -20,7 +20,8 @@ def build() -> Router:
         unpacked = unpack(query.data)
         run, action = unpacked if unpacked else (None, Action("unknown"))
         before = chat.locale
-        messages = await chat.act(run, action)  # stored and committed before any network call
+        messages = await chat.act(run, action)
+        await commit_turn(chat)  # stored and committed before any network call
         await query.answer()
         if chat.locale != before:
             await register_chat_commands(bot, chat.child.telegram_chat_id or 0, chat.tr)

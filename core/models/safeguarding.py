@@ -12,7 +12,8 @@ from core.models.base import UTCDateTime, when
 
 
 class Alert(SQLModel, table=True):
-    """Raised in the transaction that stored the child's words; kept under a safeguarding hold."""
+    """Committed on its own before the rest of the turn that raised it, so it goes out even when
+    that turn fails (core.safeguarding.write_alert_first); kept under a safeguarding hold."""
 
     __tablename__ = "alert"
 
@@ -45,6 +46,11 @@ class Alert(SQLModel, table=True):
     round: int = 0
     # When the escalation job looks at this alert next; None once acknowledged or cleared.
     next_step_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # The turn that raised it ("telegram:<update id>/typed", "web:<turn id>/answer:q3"): the
+    # alert is committed before the rest of its turn, and a retry of that turn finds it here
+    # instead of raising a second one (core.safeguarding.write_alert_first). None: raised
+    # where no retry can come (the staff preview, older rows).
+    origin: str | None = Field(default=None, max_length=120, unique=True, index=True)
 
 
 class AlertStep(SQLModel, table=True):

@@ -339,6 +339,18 @@
     const menu = $('menu');
     let opened = false;
     let unseen = false;
+    // One id for each thing the child sends, kept until it goes through: sending the same
+    // again after a failure is the same turn, so an alert it raised is not raised twice.
+    let sending = null;
+    function turnId(kind, body) {
+      const key = kind + JSON.stringify(body === undefined ? null : body);
+      if (!sending || sending.key !== key) {
+        const bytes = crypto.getRandomValues(new Uint8Array(16));
+        const id = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+        sending = { key: key, id: id };
+      }
+      return sending.id;
+    }
 
     const chat = mount({
       root: document.documentElement,
@@ -350,8 +362,9 @@
       send: $('send'),
       status: $('status'),
       draftKey: 'sayso.draft',
-      call: (kind, body) => post('/chat/api/' + kind, body),
+      call: (kind, body) => post('/chat/api/' + kind, body, { 'X-Sayso-Turn': turnId(kind, body) }),
       onTurn: (turn) => {
+        sending = null;
         const words = chat.ui;
         // In another tab: say so in the tab's title until they come back.
         unseen = document.hidden && (turn.messages || []).length > 0;

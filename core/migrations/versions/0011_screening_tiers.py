@@ -1,8 +1,8 @@
 """screening tiers: which layer raised an alert and its score, staff labels, and concerns
 (the check tier, reviewed by staff without paging anyone)
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ from alembic import op
 import core.crypto
 import core.models
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
