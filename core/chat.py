@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,8 +26,9 @@ from core.answers import (
     save_answer,
 )
 from core.checkins import run_closed
-from core.children import active_run
+from core.children import active_run, preferences_of
 from core.config import Settings
+from core.contact import in_quiet_hours
 from core.content import Conversation, Library, Question
 from core.engine import TAP_EVENTS, Event, Finished, Record, Review, RunState, Step
 from core.i18n import Translator, native_name, pick_locale
@@ -562,9 +564,28 @@ class Chat:
             "Someone will contact you within {hours} hours.",
             hours,
         )
-        by = self.tr.gettext("That is by {time} on {day}.")
-        moment = timing.local_parts(request.due_at, self.services.settings.timezone, self.locale)
-        return [Message(render.fill(promise, {"hours": hours}) + "\n" + render.fill(by, moment))]
+        timezone = self.services.settings.timezone
+        # Rounded down: told "by about 4 PM", the child is never told a later time than the real
+        # deadline, so the promise stays true to SAYSO_CALLBACK_HOURS.
+        when = timing.human_time(
+            request.due_at, now=utcnow(), timezone=timezone, tr=self.tr, how="down"
+        )
+        lines = [
+            render.fill(promise, {"hours": hours}),
+            render.fill(self.tr.gettext("That is by {when}."), {"when": when}),
+        ]
+        prefs = await preferences_of(self.session, self.child)
+        if in_quiet_hours(prefs, request.due_at, ZoneInfo(timezone)):
+            # The deadline is in the child's quiet time. We keep the promise rather than wait
+            # for the quiet time to end: a child who asks to talk may not be safe, and a worker
+            # may need to ring before morning. Moving the deadline would quietly break the
+            # promise; ringing without warning would break the child's trust. So we say so.
+            lines.append(
+                self.tr.gettext(
+                    "That is in your quiet time, so someone may contact you in your quiet time."
+                )
+            )
+        return [Message("\n".join(lines))]
 
     # -- storing -----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from core import checkins, render
 from core import when as timing
 from core.children import active_run
-from core.models import CheckIn
+from core.models import CheckIn, utcnow
 from core.proactive import Occasion, renders, respond_action, responds
 from core.render import Button, Message, View
 
@@ -35,9 +35,21 @@ async def _check_in(occasion: Occasion) -> CheckIn | None:
     return check_in if check_in and check_in.young_person_id == occasion.child.id else None
 
 
-def _when(check_in: CheckIn, occasion: Occasion) -> dict[str, str]:
+def _day(check_in: CheckIn, occasion: Occasion) -> dict[str, str]:
     timezone = occasion.services.settings.timezone
     return timing.local_parts(check_in.planned_for, timezone, occasion.translator.locale)
+
+
+def _when(check_in: CheckIn, occasion: Occasion) -> dict[str, str]:
+    """{"when": "about 4 PM tomorrow"}, said as the message goes (so "tomorrow" is true then)."""
+    return {
+        "when": timing.human_time(
+            check_in.planned_for,
+            now=utcnow(),
+            timezone=occasion.services.settings.timezone,
+            tr=occasion.translator,
+        )
+    }
 
 
 def _start_button(check_in: CheckIn, occasion: Occasion) -> list[list[Button]]:
@@ -58,7 +70,7 @@ async def heads_up(occasion: Occasion) -> list[Message] | None:
         return None
     tr = occasion.translator
     text = render.fill(
-        tr.gettext("Your worker would like to check in on {day} at {time}. Is that OK?"),
+        tr.gettext("Your worker would like to check in at {when}. Is that OK?"),
         _when(check_in, occasion),
     )
     assert check_in.id is not None
@@ -106,7 +118,7 @@ async def change(occasion: Occasion) -> list[Message] | None:
     check_in = await _check_in(occasion)
     if check_in is None or not _is_for(check_in, occasion, checkins.CHANGEABLE):
         return None
-    text = occasion.translator.gettext("📅 Your check-in has moved. It is now on {day} at {time}.")
+    text = occasion.translator.gettext("📅 Your check-in has moved. It is now at {when}.")
     return [Message(render.fill(text, _when(check_in, occasion)))]
 
 
@@ -116,7 +128,7 @@ async def cancel(occasion: Occasion) -> list[Message] | None:
     if check_in is None or not _is_for(check_in, occasion, ("cancelled",)):
         return None
     text = occasion.translator.gettext("Your check-in on {day} will not happen now.")
-    return [Message(render.fill(text, _when(check_in, occasion)))]
+    return [Message(render.fill(text, _day(check_in, occasion)))]
 
 
 @responds(SUBJECT)
@@ -131,11 +143,11 @@ async def respond(chat: Chat, check_in_id: int, value: str) -> list[Message]:
     if not await checkins.answer_heads_up(chat.session, check_in=check_in, value=value):
         return [Message(tr.gettext("That check-in has changed. Nothing else to do.")), *chat.menu()]
     if value == "ok":
-        moment = timing.local_parts(
-            check_in.planned_for, chat.services.settings.timezone, chat.locale
+        when = timing.human_time(
+            check_in.planned_for, now=utcnow(), timezone=chat.services.settings.timezone, tr=tr
         )
-        text = tr.gettext("👍 Thanks. I will message you on {day} at {time}.")
-        return [Message(render.fill(text, moment))]
+        text = tr.gettext("👍 Thanks. I will message you at {when}.")
+        return [Message(render.fill(text, {"when": when}))]
     if value == "another_time":
         return [Message(tr.gettext("OK. I will ask your worker to pick another time."))]
     return [Message(tr.gettext("OK. I will ask your worker to talk to your carer first."))]

@@ -105,10 +105,10 @@ async def test_ok_keeps_the_check_in(
     child_id = await on_books(runtime, onboarded, worker.staff_id)  # type: ignore[attr-defined]
     planned = await _schedule(worker, child_id)
     await deliver(runtime, planned["id"], "heads_up")
-    assert "Your worker would like to check in on" in onboarded.last_text()
+    assert "Your worker would like to check in at about" in onboarded.last_text()
     assert "Is that OK?" in onboarded.last_text()
     await onboarded.tap("👍 OK")
-    assert "👍 Thanks. I will message you on" in onboarded.said()
+    assert "👍 Thanks. I will message you at about" in onboarded.said()
     check = await check_in(runtime, planned["id"])
     assert (check.status, check.child_answer) == ("scheduled", "ok")
     assert [r.status for r in await rows(runtime, planned["id"])] == ["sent", "pending"]
@@ -135,7 +135,7 @@ async def test_another_time_holds_it_and_the_worker_picks_a_new_time(
     kinds = [(m["kind"], m["status"]) for m in moved.json()["messages"]]
     assert ("change", "pending") in kinds and kinds.count(("heads_up", "pending")) == 1
     said = await deliver(runtime, planned["id"], "change")
-    assert said is not None and "Your check-in has moved. It is now on" in said[0].text
+    assert said is not None and "Your check-in has moved. It is now at about" in said[0].text
 
 
 async def test_ask_my_carer_first_waits_for_the_trusted_adult(

@@ -66,7 +66,7 @@ async def test_each_message_reaches_the_child_at_its_moment_and_no_sooner(
     assert len(onboarded.stub.sent(onboarded.chat_id)) == before
     clock.at(when - timedelta(days=1))
     await delivery.tick()
-    assert "Your worker would like to check in on" in onboarded.last_text()
+    assert "Your worker would like to check in at about" in onboarded.last_text()
     await onboarded.tap("👍 OK")
     clock.at(when)
     await delivery.tick()
