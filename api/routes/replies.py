@@ -27,8 +27,9 @@ ContentId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_l
 OutcomeId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.]*$", max_length=49)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", max_length=12)]
 ChildId = Annotated[int, Field(ge=1, le=MAX_ID)]
-# Words with at least one letter or sign in them; spaces around them are trimmed.
-Words = Annotated[str, StringConstraints(pattern=r"\S")]
+# Words with at least one letter or sign in them; spaces around them are trimmed. U+0085 is
+# named beside \s because the schema's (ECMA) \s does not count it as a space and ours does.
+Words = Annotated[str, StringConstraints(pattern=r"[^\s\x85]")]
 
 
 class QuestionLink(Body):
