@@ -155,10 +155,12 @@ class Chat:
 
     async def feedback(self) -> list[Message]:
         """/feedback: the menu. In the middle of a conversation, ask first: picking from the
-        menu would leave the open one, and a child who only wanted to look must not lose it."""
+        menu would leave the open one, and a child who only wanted to look must not lose it.
+        Getting started is not asked about: a newcomer who asks to give feedback wants to, and
+        leaving it keeps the defaults (/settings changes them), as /stop does."""
         run = await self._active_run()
         conversation = self.services.library.get(run.conversation_id) if run else None
-        if run is None or conversation is None:
+        if run is None or conversation is None or conversation.kind == "onboarding":
             return self.menu()
         tr = self.tr
         text = tr.gettext("You are in the middle of “{title}”. Carry on, or start a new one?")
