@@ -73,7 +73,9 @@ class StandIn:
             await self._runner.cleanup()
 
     def _wait(self, bot: Bot, now: float) -> web.Response:
-        seconds = max(1, math.ceil(bot.blocked_until - now))
+        # Rounded first: (now + 1) - now is 1.0000000000000002 for some clock readings, and a
+        # bare ceil made that 2 seconds now and then.
+        seconds = max(1, math.ceil(round(bot.blocked_until - now, 6)))
         return _error(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
 
     async def _handle(self, request: web.Request) -> web.Response:
