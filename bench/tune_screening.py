@@ -25,10 +25,10 @@ from core.screening import load_screener
 from core.screening_exemplars import (
     BENIGN,
     SHIPPED_VECTORS,
+    TrainingSet,
     load_exemplars,
     ship_vectors,
-    vectors_for,
-    with_lexicon_examples,
+    training_set,
 )
 from core.screening_model import MODEL_NAME, EmbeddingModel
 from core.screening_semantic import Calibration, Classifier
@@ -48,33 +48,22 @@ def lowest_threshold(benign: np.ndarray, forced: np.ndarray, rate: float) -> flo
     return 0.99
 
 
-def out_of_fold(
-    texts: list[str],
-    vectors: np.ndarray,
-    labels: np.ndarray,
-    categories: np.ndarray,
-    lexicon: np.ndarray,
-    regularisation: float,
-) -> np.ndarray:
-    scores = np.zeros(len(texts))
+def out_of_fold(training: TrainingSet, regularisation: float) -> np.ndarray:
+    """Every row's score from a classifier fitted on the other four fifths."""
+    scores = np.zeros(len(training.vectors))
+    categories = np.array(training.exemplars.categories)
     folds = StratifiedKFold(5, shuffle=True, random_state=7)
-    for train, test in folds.split(texts, categories):
-        classifier = Classifier(
-            [texts[i] for i in train],
-            vectors[train],
-            labels[train],
-            categories[train],
-            lexicon[train],
-            regularisation,
-        )
-        readings = classifier.read([texts[i] for i in test], vectors[test], lexicon=False)
-        # lexicon per row: read() takes one flag per message, so score rows one flag at a time
+    for train, test in folds.split(training.vectors, categories):
+        classifier = Classifier.fitted(training, regularisation, train)
+        texts = training.exemplars.texts
+        # read() takes one lexicon flag a call: score the rows of each flag together
         for flag in (False, True):
-            rows = test[lexicon[test] == flag]
+            rows = test[training.lexicon[test] == flag]
             if len(rows):
-                got = classifier.read([texts[i] for i in rows], vectors[rows], lexicon=flag)
+                got = classifier.read(
+                    [texts[i] for i in rows], training.vectors[rows], lexicon=flag
+                )
                 scores[rows] = [r.score for r in got]
-        del readings
     return scores
 
 
@@ -88,21 +77,23 @@ def main() -> int:
     if model.load().status != "ready":
         print(f"the model is not ready: {model.state.reason}", file=sys.stderr)
         return 1
-    lexicon_screener = load_screener(settings.safeguarding_dir)
-    exemplars = with_lexicon_examples(
-        load_exemplars(settings.safeguarding_dir / "exemplars"), lexicon_screener.lexicon
-    )
     folder = settings.safeguarding_dir / "exemplars"
-    vectors = vectors_for(exemplars, model, settings.cache_dir, folder / SHIPPED_VECTORS)
-    ship_vectors(exemplars, vectors, folder / SHIPPED_VECTORS)
+    training = training_set(
+        load_exemplars(folder),
+        load_screener(settings.safeguarding_dir),
+        model,
+        settings.cache_dir,
+        folder / SHIPPED_VECTORS,
+    )
+    exemplars, lexicon = training.exemplars, training.lexicon
+    ship_vectors(exemplars, training.vectors, folder / SHIPPED_VECTORS)
     texts = list(exemplars.texts)
     categories = np.array(exemplars.categories)
     labels = (categories != BENIGN).astype(int)
-    lexicon = np.array([lexicon_screener.screen(t).flagged for t in texts])
     benign = labels == 0
     best: tuple[float, float, np.ndarray] | None = None
     for regularisation in REGULARISATIONS:
-        scores = out_of_fold(texts, vectors, labels, categories, lexicon, regularisation)
+        scores = out_of_fold(training, regularisation)
         check_at = lowest_threshold(scores[benign], lexicon[benign], args.check_fa + args.alert_fa)
         recall = float(((scores >= check_at) | lexicon)[~benign].mean())
         print(f"C={regularisation}: either-tier recall {recall:.3f} at check_at {check_at:.3f}")

@@ -81,13 +81,17 @@ def raise_concern(
     return concern
 
 
+def _carry_on(tr: Translator, concern_id: int) -> Button:
+    return Button(tr.gettext(CARRY_ON), respond_action("concern", concern_id, "carry_on"))
+
+
 def check_reply(tr: Translator, concern: Concern, band: str | None) -> list[Message]:
     """Gentle and short: no alarm, a helpline, one question and three buttons."""
     assert concern.id is not None
     buttons = [
         [Button(tr.gettext(MORE), respond_action("concern", concern.id, "more"))],
         [Button(tr.gettext(CALL), respond_action("concern", concern.id, "call"))],
-        [Button(tr.gettext(CARRY_ON), respond_action("concern", concern.id, "carry_on"))],
+        [_carry_on(tr, concern.id)],
     ]
     return [
         Message(tr.gettext(SOUNDS_HARD)),
@@ -114,8 +118,7 @@ async def listening_to(session: AsyncSession, child: YoungPerson) -> Concern | N
 def kept_reply(tr: Translator, concern: Concern) -> list[Message]:
     """After the child told more: thanks, and how to carry on."""
     assert concern.id is not None
-    carry_on = Button(tr.gettext(CARRY_ON), respond_action("concern", concern.id, "carry_on"))
-    return [Message(tr.gettext(KEPT), [[carry_on]])]
+    return [Message(tr.gettext(KEPT), [[_carry_on(tr, concern.id)]])]
 
 
 @responds("concern")
@@ -126,10 +129,7 @@ async def answered(chat: Chat, concern_id: int, value: str) -> list[Message]:
         return await chat.where_we_are()
     if value == "more":
         concern.child_choice, concern.listening = "more", True
-        carry_on = Button(
-            chat.tr.gettext(CARRY_ON), respond_action("concern", concern_id, "carry_on")
-        )
-        return [Message(chat.tr.gettext(LISTENING), [[carry_on]])]
+        return [Message(chat.tr.gettext(LISTENING), [[_carry_on(chat.tr, concern_id)]])]
     concern.listening = False
     if value == "call":
         concern.child_choice = "call"

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field, StringConstraints
 
 from core.content import ContentError, Strict, line_of, load_model, where_in
-from core.screening import Lexicon
+from core.screening import Lexicon, Screener
 from core.screening_model import MODEL_NAME, EmbeddingModel
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,30 @@ def vectors_for(
         if cache is not None:
             save_vectors(cache, keys, known)
     return np.vstack([known[k] for k in keys]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """What the classifier learns from: every exemplar and lexicon example, its vector, and
+    whether the lexicon matches it."""
+
+    exemplars: Exemplars
+    vectors: np.ndarray
+    lexicon: np.ndarray
+
+
+def training_set(
+    exemplars: Exemplars,
+    lexicon: Screener,
+    model: EmbeddingModel,
+    cache_dir: Path | None,
+    shipped: Path | None,
+) -> TrainingSet:
+    """The one recipe, for the service at start-up and for the tuner."""
+    found = with_lexicon_examples(exemplars, lexicon.lexicon)
+    vectors = vectors_for(found, model, cache_dir, shipped)
+    flags = np.array([lexicon.screen(text).flagged for text in found.texts])
+    return TrainingSet(found, vectors, flags)
 
 
 def _key(text: str) -> str:

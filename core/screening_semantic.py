@@ -20,7 +20,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from core.content import Strict, load_model
-from core.screening_exemplars import BENIGN, Exemplars
+from core.screening_exemplars import BENIGN, TrainingSet
 
 NEIGHBOURS = 7
 VECTOR_WEIGHT = 2.0  # the sentence vector's share beside the n-grams (tuned on development)
@@ -76,12 +76,22 @@ class Classifier:
         self.model.fit(self._design(texts, vectors, lexicon), labels)
 
     @classmethod
-    def from_exemplars(
-        cls, exemplars: Exemplars, vectors: np.ndarray, lexicon: np.ndarray, regularisation: float
+    def fitted(
+        cls, training: TrainingSet, regularisation: float, rows: np.ndarray | None = None
     ) -> Classifier:
-        categories = np.array(exemplars.categories)
+        """Fitted on the training set, or on some of its rows (the tuner's folds)."""
+        picked = np.arange(len(training.vectors)) if rows is None else rows
+        categories = np.array(training.exemplars.categories)[picked]
+        texts = [training.exemplars.texts[i] for i in picked]
         labels = (categories != BENIGN).astype(int)
-        return cls(list(exemplars.texts), vectors, labels, categories, lexicon, regularisation)
+        return cls(
+            texts,
+            training.vectors[picked],
+            labels,
+            categories,
+            training.lexicon[picked],
+            regularisation,
+        )
 
     def _design(self, texts: list[str], vectors: np.ndarray, lexicon: np.ndarray) -> csr_matrix:
         return hstack(

@@ -30,12 +30,7 @@ import numpy as np
 
 from core.screening import Screener as Lexicon
 from core.screening import Screening, load_screener
-from core.screening_exemplars import (
-    SHIPPED_VECTORS,
-    load_exemplars,
-    vectors_for,
-    with_lexicon_examples,
-)
+from core.screening_exemplars import SHIPPED_VECTORS, load_exemplars, training_set
 from core.screening_model import EmbeddingModel, ModelState, ModelUnavailable
 from core.screening_semantic import Calibration, Classifier, load_calibration
 
@@ -115,13 +110,10 @@ class Triage:
         cache_dir: Path | None,
     ) -> None:
         self.lexicon, self.model = lexicon, model
-        self.exemplar_dir, self.calibration_file, self.cache_dir = (
-            exemplar_dir,
-            calibration_file,
-            cache_dir,
-        )
+        self.exemplar_dir, self.cache_dir = exemplar_dir, cache_dir
         self.calibration: Calibration = load_calibration(calibration_file)
-        self.exemplar_count = len(load_exemplars(exemplar_dir).texts)  # mistakes stop the start
+        self.exemplars = load_exemplars(exemplar_dir)  # mistakes stop the start
+        self.exemplar_count = len(self.exemplars.texts)
         self._classifier: Classifier | None = None
         self._started = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -157,16 +149,12 @@ class Triage:
         if self.model.load().status != "ready":
             return
         try:
-            exemplars = with_lexicon_examples(
-                load_exemplars(self.exemplar_dir), self.lexicon.lexicon
-            )
             shipped = self.exemplar_dir / SHIPPED_VECTORS
-            vectors = vectors_for(exemplars, self.model, self.cache_dir, shipped)
-            lexicon = np.array([self.lexicon.screen(t).flagged for t in exemplars.texts])
-            self._classifier = Classifier.from_exemplars(
-                exemplars, vectors, lexicon, self.calibration.regularisation
+            training = training_set(
+                self.exemplars, self.lexicon, self.model, self.cache_dir, shipped
             )
-            log.info("semantic screening ready: %d exemplars", len(exemplars.texts))
+            self._classifier = Classifier.fitted(training, self.calibration.regularisation)
+            log.info("semantic screening ready: %d exemplars", len(training.vectors))
         except Exception:
             log.exception("the exemplars could not be prepared; screening goes on without them")
 
@@ -202,13 +190,13 @@ class Triage:
         classifier = self._classifier
         if classifier is None:
             return self._without_model(text, lexical)
-        context = earlier(before)
+        earlier_messages = [b.strip() for b in before[-MAX_BEFORE:] if b and b.strip()]
         try:
-            texts, vectors = self._pieces(text, [b for b in before[-MAX_BEFORE:] if b.strip()])
+            texts, vectors = self._pieces(text, earlier_messages)
         except ModelUnavailable:
             return self._without_model(text, lexical)
         readings = classifier.read(texts, vectors, lexicon=lexical.flagged)
-        if context:
+        if earlier_messages:
             # The pieces together count only when the earlier ones alone were not worrying:
             # those were met when they came, and each later "ok" must not raise them again.
             *readings, joined, alone = readings
@@ -248,7 +236,7 @@ class Triage:
             rows.append(whole)
         if before:
             earlier_rows = [_mean(self.model.embed(sentences(b)), None) for b in before]
-            context = " ".join(b.strip() for b in before)
+            context = " ".join(before)
             texts += [f"{context} {text.strip()}", context]
             rows += [
                 _mean(np.vstack([*earlier_rows, whole]), None),
