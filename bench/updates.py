@@ -421,15 +421,22 @@ def _start_servers(url: str, count: int) -> tuple[list[subprocess.Popen[bytes]],
 async def _wait_up(ports: list[int]) -> None:
     async with httpx.AsyncClient() as client:
         for port in ports:
-            for _ in range(300):
+            for _ in range(3000):
                 try:
-                    if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                    # Up AND screening with both layers: measured while the model still loads,
+                    # every typed message would be a lexicon-only verdict (cheaper, and wrong).
+                    health = await client.get(f"http://127.0.0.1:{port}/health")
+                    if health.status_code == 200 and health.json()["screening"]["model"] in (
+                        "ready",
+                        "failed",
+                        "off",
+                    ):
                         break
                 except httpx.HTTPError:
                     pass
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.2)
             else:
-                raise RuntimeError(f"the server on port {port} did not start")
+                raise RuntimeError(f"the server on port {port} did not get ready")
 
 
 def _stop(servers: list[subprocess.Popen[bytes]]) -> None:
