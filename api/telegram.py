@@ -12,6 +12,7 @@ from aiogram.utils.backoff import BackoffConfig
 from api.runtime import Runtime
 from api.webhook import WEBHOOK_PATH
 from bot.commands import register_commands
+from bot.middlewares import RETRY_DELAYS
 
 log = logging.getLogger(__name__)
 MAX_RETRY_SECONDS = 60.0
@@ -26,6 +27,10 @@ POLL_SECONDS = 2
 # second or two of Telegram being ready, never more than a few requests a second.
 POLL_BACKOFF = BackoffConfig(min_delay=0.25, max_delay=2.0, factor=1.5, jitter=0.1)
 STOP_SECONDS = 5.0
+# Polling confirms an update to Telegram when it fetches it, so a turn that fails (the database
+# restarting, a lock held too long) is done again here, soon and then less often, for about ten
+# minutes in all; then it is given up with an ERROR that names the update.
+POLLING_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 120.0, 120.0, 120.0)
 
 
 class Polling:
@@ -87,6 +92,7 @@ class Polling:
                     backoff_config=POLL_BACKOFF,
                     handle_signals=False,
                     close_bot_session=False,
+                    **{RETRY_DELAYS: POLLING_RETRY_SECONDS},
                 )
                 return  # stopped on purpose
             except (TelegramAPIError, TelegramNetworkError, OSError) as error:

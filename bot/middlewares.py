@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -27,6 +28,7 @@ PROCESSED = ProcessedUpdate.__table__
 RECORD_UPDATE = insert(PROCESSED)
 
 log = logging.getLogger(__name__)
+RETRY_DELAYS = "retry_delays"  # the key of the transport's retry policy in aiogram's data
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -43,7 +45,33 @@ class SessionMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         # Stable across Telegram's retries of this update: an alert it raised is found again.
         data["origin"] = f"telegram:{event.update_id}"
-        return await alert_first(self.sessionmaker, lambda: self._turn(handler, event, data))
+        # Given by the transport: polling retries here (Telegram will not send the update
+        # again); a webhook does not (its 500 makes Telegram send it again).
+        retry_delays: Sequence[float] = data.get(RETRY_DELAYS, ())
+        for delay in (*retry_delays, None):
+            try:
+                return await alert_first(
+                    self.sessionmaker, lambda: self._turn(handler, event, data)
+                )
+            except Exception:
+                if delay is None:
+                    if retry_delays:
+                        log.error(
+                            "update %s failed %d times; given up",
+                            event.update_id,
+                            1 + len(retry_delays),
+                        )
+                    raise
+                # The turn left nothing behind (one transaction): doing it again whole is safe.
+                # aiogram holds this child's lock meanwhile, so their next update waits its turn.
+                log.warning(
+                    "update %s failed; the whole turn again in %.0f s",
+                    event.update_id,
+                    delay,
+                    exc_info=True,
+                )
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
 
     async def _turn(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         async with self.sessionmaker() as session:

@@ -19,6 +19,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
+    # A database error's text would carry the statement's parameters (a child's words, a
+    # name) into the log that records it: errors name the statement, never the values.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":

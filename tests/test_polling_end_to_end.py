@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from sqlalchemy import func, select
 
 from api.runtime import Runtime, build_runtime
 from api.telegram import Polling, start_bot
 from core.config import Settings
+from core.models import ProcessedUpdate, YoungPerson
+from tests.faults import counting_writes
 
 
 class FakeBotApi:
@@ -182,3 +185,31 @@ async def test_a_restarted_bot_polls_again_within_three_seconds(
         assert await _polling(fake, since=again) < 3.0
     finally:
         await _stop(polling, second)
+
+
+@pytest.mark.parametrize("failing_write", [0, 2])
+async def test_a_polled_turn_that_fails_is_done_again_whole_in_this_process(
+    settings: Settings, fake: FakeBotApi, caplog: pytest.LogCaptureFixture, failing_write: int
+) -> None:
+    """Polling confirms an update when it fetches it: Telegram never sends it again, so a
+    failed turn (here one of its database writes) must be retried here, or the child's
+    words are lost."""
+    runtime = await _runtime(settings, fake)
+    with counting_writes(runtime.engine, fail_at=failing_write) as writes:
+        polling = await start_bot(runtime)
+        try:
+            await asyncio.wait_for(fake.got_message.wait(), timeout=20)
+        except TimeoutError:
+            await _stop(polling, runtime)
+            raise
+    try:
+        assert writes.fail_at is None  # the fault happened
+        assert len([m for m in fake.sent if m["chat_id"] == "77"]) == 1  # welcomed once
+        async with runtime.sessionmaker() as session:
+            children = await session.scalar(select(func.count()).select_from(YoungPerson))
+            assert children == 1
+            assert await session.get(ProcessedUpdate, 900001) is not None
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert any("update 900001 failed; the whole turn again" in w for w in warnings)
+    finally:
+        await _stop(polling, runtime)

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from api.runtime import Runtime
@@ -104,3 +105,17 @@ async def test_no_childs_words_chat_id_or_link_token_reach_the_logs(
         assert secret not in logged
     # As a number of its own: a timing such as "4.129455001" must not count as chat id 5001.
     assert re.search(rf"(?<!\d){child.chat_id}(?!\d)", logged) is None
+
+
+async def test_a_database_error_never_carries_the_values_into_the_log(runtime: Runtime) -> None:
+    """An error is logged with its statement (to find the fault); its parameters would be a
+    child's words or a name."""
+    words = f"pineapple-{uuid.uuid4().hex}"
+    with pytest.raises(DBAPIError) as raised:
+        async with runtime.engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO no_such_table_for_this_test (words) VALUES (:words)"),
+                {"words": words},
+            )
+    assert "no_such_table_for_this_test" in str(raised.value)
+    assert words not in str(raised.value)
