@@ -31,7 +31,7 @@ import numpy as np
 from core.screening import Screener as Lexicon
 from core.screening import Screening, load_screener
 from core.screening_exemplars import SHIPPED_VECTORS, load_exemplars, training_set
-from core.screening_model import EmbeddingModel, ModelState, ModelUnavailable
+from core.screening_model import MAX_CHARS, EmbeddingModel, ModelState, ModelUnavailable
 from core.screening_semantic import Calibration, Classifier, load_calibration
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,15 @@ log = logging.getLogger(__name__)
 Tier = Literal["alert", "check", "clear"]
 ERROR = "screening_error"
 UNJUDGED = "unjudged"  # the category of a check asked only because the model is not there
-MAX_PIECES = 6
+# A long message is read in pieces: each sentence, and a run-on sentence in overlapping windows
+# of words (the model reads only its first MAX_CHARS of a piece: without windows, words after
+# about 400 characters of one unpunctuated message were never read). Up to MAX_PIECES pieces,
+# about 3,000 characters: a longer message is read at its start and its end.
+MAX_PIECES = 16
 MAX_BEFORE = 2
 SHORT_WORDS = 20
+WINDOW_WORDS = 40
+WINDOW_OVERLAP = 10  # words two windows share, so a phrase cut by one is whole in the next
 _SENTENCE = re.compile(r"(?<=[.!?؟।።])\s+|\n+")
 
 
@@ -64,13 +70,30 @@ FAILED = Verdict("alert", (ERROR,), layer="error", score=1.0)
 
 
 def sentences(text: str) -> list[str]:
-    """The sentences of a long message, at most MAX_PIECES (the last ones, where it ends); a
-    short one is read whole (each piece costs the model a few tokens more, and in a few words
-    nothing can hide a worrying sentence)."""
-    if len(text.split()) <= SHORT_WORDS:
+    """The pieces of a long message (its sentences, a long one in windows), at most MAX_PIECES
+    (then its first and last ones); a short message is read whole (each piece costs the model
+    a few tokens more, and in a few words nothing can hide a worrying sentence)."""
+    if len(text.split()) <= SHORT_WORDS and len(text) <= MAX_CHARS:
         return [text.strip()]
-    found = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
-    return found[-MAX_PIECES:] or [text.strip()]
+    found = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()] or [text.strip()]
+    pieces = [window for sentence in found for window in _windows(sentence)]
+    if len(pieces) <= MAX_PIECES:
+        return pieces
+    half = MAX_PIECES // 2
+    return pieces[:half] + pieces[-half:]
+
+
+def _windows(sentence: str) -> list[str]:
+    words = sentence.split()
+    if len(words) <= WINDOW_WORDS and len(sentence) <= MAX_CHARS:
+        return [sentence]
+    # Fewer words a window when they are long, so that a window fits in MAX_CHARS.
+    size = min(WINDOW_WORDS, len(words) * MAX_CHARS // len(sentence))
+    if size <= WINDOW_OVERLAP:  # hardly any spaces (a script written without them)
+        step = MAX_CHARS - MAX_CHARS // 4
+        return [sentence[i : i + MAX_CHARS] for i in range(0, len(sentence) - MAX_CHARS // 4, step)]
+    step = size - WINDOW_OVERLAP
+    return [" ".join(words[i : i + size]) for i in range(0, len(words) - WINDOW_OVERLAP, step)]
 
 
 def _mean(vectors: np.ndarray, weights: list[int] | None) -> np.ndarray:

@@ -127,6 +127,21 @@ async def test_a_disclosure_in_two_pieces_is_caught_on_the_second(
     assert CHILDLINE in onboarded.said()
 
 
+async def test_words_deep_in_a_long_run_on_message_are_read(runtime: Runtime) -> None:
+    """The model reads about 400 characters of a piece: a long message with no full stops is
+    read in windows, so words near its end still count."""
+    screener = runtime.services.screener
+    assert screener is not None
+    filler = (
+        "school is ok and i like my football club and we go to the park on sundays and my "
+        "carer makes nice food "
+    ) * 4
+    worrying = "i dont see the point of anything anymore and i have been giving my stuff away"
+    assert not screener.lexicon.screen(worrying).flagged  # the model's catch, not the lexicon's
+    assert screener.judge(filler).tier == "clear"
+    assert screener.judge(filler + worrying).tier != "clear"
+
+
 async def test_earlier_words_already_met_are_not_raised_again(
     runtime: Runtime, onboarded: Child
 ) -> None:
