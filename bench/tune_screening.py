@@ -1,6 +1,6 @@
 """Choose the screener's thresholds on the DEVELOPMENT set and write _calibration.yaml.
 
-    .venv/bin/python bench/tune_screening.py [--check-fa 0.06] [--alert-fa 0.015]
+    .venv/bin/python bench/tune_screening.py [--check-fa 0.07] [--alert-fa 0.015]
 
 The development set is the exemplar files (content/safeguarding/exemplars). Five-fold
 cross-validation over them gives every exemplar a score from a classifier that did not see it;
@@ -69,7 +69,7 @@ def out_of_fold(training: TrainingSet, regularisation: float) -> np.ndarray:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check-fa", type=float, default=0.065)  # targets: 8% and 2%
+    parser.add_argument("--check-fa", type=float, default=0.07)  # targets: 8% and 2%, less a margin
     parser.add_argument("--alert-fa", type=float, default=0.015)
     args = parser.parse_args()
     settings = Settings(_env_file=None)  # type: ignore[call-arg]

@@ -117,7 +117,7 @@ async def test_asking_for_a_call_from_the_check_makes_the_promise(
 async def test_a_disclosure_in_two_pieces_is_caught_on_the_second(
     runtime: Runtime, make_child: Callable[..., Child], onboarded: Child
 ) -> None:
-    first, second = "i dont want to go home tonight", "hes there again tonight"
+    first, second = "i dont want to go home tonight", "because of him"
     screener = runtime.services.screener
     assert screener is not None
     assert screener.judge(first).tier == "clear" and screener.judge(second).tier == "clear"
