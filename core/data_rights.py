@@ -18,7 +18,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import Answer, Concern, ExportJob, YoungPerson, utcnow
+from core.models import Answer, Concern, ExportJob, Reply, YoungPerson, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ async def erase(session: AsyncSession, child_id: int) -> tuple[dict[str, int], d
         await session.exec(delete(table).where(_link(table, rows_of, child_id)))  # type: ignore[call-overload]
         erased[table.name] = len(rows_of[table.name])
     erased.update(await _erase_exports(session, child_id))
+    erased.update(await _leave_chosen_groups(session, child_id))
     person = YoungPerson.__table__
     if held:
         blank = {c.name: None for c in person.c if c.name not in KEPT_ON_HOLD and c.nullable}
@@ -137,6 +138,19 @@ async def _erase_exports(session: AsyncSession, child_id: int) -> dict[str, int]
             await asyncio.to_thread(Path(job.path).unlink, missing_ok=True)
         await session.delete(job)
     return {"export_job": len(mine)} if mine else {}
+
+
+async def _leave_chosen_groups(session: AsyncSession, child_id: int) -> dict[str, int]:
+    """The child leaves every group a reply was chosen for: a reply still to go would otherwise
+    look for them at its send time. (Their place in replies already queued, the outbox rows
+    and recipients, goes with the tables above.)"""
+    groups = await session.exec(select(Reply).where(Reply.audience == "group"))  # type: ignore[call-overload]
+    left = 0
+    for reply in groups.scalars().all():
+        if child_id in (reply.child_ids or []):
+            reply.child_ids = [other for other in reply.child_ids if other != child_id]
+            left += 1
+    return {"reply_group": left} if left else {}
 
 
 async def erase_old_words(session: AsyncSession, *, months: int) -> int:

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel
 
-from core.models.base import when
+from core.models.base import ids_never_reused, when
 
 
 class ExportJob(SQLModel, table=True):
     __tablename__ = "export_job"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     staff_id: int = Field(foreign_key="staff.id", index=True)
