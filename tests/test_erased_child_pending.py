@@ -103,12 +103,16 @@ async def test_nothing_meant_for_an_erased_child_reaches_the_next_child_enrolled
     assert erased.status_code == 200, erased.text
     second = await _enrol(admin, make_child, worker_id)
     new_chat = 5002  # make_child's second chat id
+    welcomed = len(stub.sent(new_chat))
+    # One reply is meant for the new child, so delivery is seen to reach them.
+    theirs = reply_body(child_ids=[second], texts={"en": {"body": "Meant for you."}})
+    assert (await admin.post("/replies", json=theirs)).status_code == 201
 
     await _days_later(runtime, monkeypatch, days=4)
-    said = [m.text for m in stub.sent(new_chat)]
-    assert not any("You said, we did" in text for text in said), said
-    assert not any("check in" in text.lower() for text in said[1:]), said
-    for reply in (group.json()["id"], feedback.json()["id"]):
+    # Only that reached the new child's chat: no other reply, no heads-up, no check-in.
+    (only,) = stub.sent(new_chat)[welcomed:]
+    assert "Meant for you." in only.text and only.text.startswith("📣 You said, we did")
+    for reply in (group.json()["id"], feedback.json()["id"]):  # and nobody else instead
         assert await _recipients(admin, reply) == []
     async with api_client(runtime, await sign_in(runtime, "kit@council.example")) as kit:
         assert (await kit.get("/notices")).json() == []
