@@ -8,17 +8,16 @@ alerts and their steps are kept when a child asks to delete, and the child is to
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, delete, select, update
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import Answer, Concern, ExportJob, Reply, YoungPerson, utcnow
+from core.export_access import withdraw_holding
+from core.models import Answer, Concern, Reply, YoungPerson, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +88,11 @@ async def subject_access(session: AsyncSession, child_id: int) -> dict[str, list
 async def erase(session: AsyncSession, child_id: int) -> tuple[dict[str, int], dict[str, int]]:
     """Erase everything about a child but what a safeguarding hold keeps; (erased, kept)
     counts by table. In the caller's transaction."""
+    # First, before the rows that say which exports hold the child go with the rest.
+    withdrawn = await withdraw_holding(session, child_id)
     rows_of = await rows_about(session, child_id)
     held = {name: len(rows_of.get(name, [])) for name in SAFEGUARDING_HOLD if rows_of.get(name)}
-    erased: dict[str, int] = {}
+    erased: dict[str, int] = {"export_file": withdrawn} if withdrawn else {}
     tables = child_tables()
     await _detach_held(session, tables, rows_of)
     for table in reversed(tables):
@@ -99,7 +100,6 @@ async def erase(session: AsyncSession, child_id: int) -> tuple[dict[str, int], d
             continue
         await session.exec(delete(table).where(_link(table, rows_of, child_id)))  # type: ignore[call-overload]
         erased[table.name] = len(rows_of[table.name])
-    erased.update(await _erase_exports(session, child_id))
     erased.update(await _leave_chosen_groups(session, child_id))
     person = YoungPerson.__table__
     if held:
@@ -127,17 +127,6 @@ async def _detach_held(
                 await session.exec(
                     update(table).where(table.c.id.in_(ids)).values({fk.parent.name: None})
                 )  # type: ignore[call-overload]
-
-
-async def _erase_exports(session: AsyncSession, child_id: int) -> dict[str, int]:
-    """Per-child export files and their jobs (a file is a copy of the child's words)."""
-    jobs = (await session.exec(select(ExportJob))).scalars().all()  # type: ignore[call-overload]
-    mine = [job for job in jobs if (job.filters or {}).get("child_id") == child_id]
-    for job in mine:
-        if job.path:
-            await asyncio.to_thread(Path(job.path).unlink, missing_ok=True)
-        await session.delete(job)
-    return {"export_job": len(mine)} if mine else {}
 
 
 async def _leave_chosen_groups(session: AsyncSession, child_id: int) -> dict[str, int]:

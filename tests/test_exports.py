@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import openpyxl
 import pytest
-from sqlmodel import select
 
 from api.routes import exports as export_routes
 from api.runtime import Runtime
@@ -257,22 +256,6 @@ async def test_export_requests_refuse_fields_they_do_not_know(admin: httpx.Async
         assert response.status_code == 422, extra
     assert (await export(admin, format="pdf")).status_code == 422
     assert (await admin.get("/exports/123/file")).status_code == 404
-
-
-async def test_finished_files_are_deleted_after_a_week(
-    runtime: Runtime, admin: httpx.AsyncClient, tmp_path: Any
-) -> None:
-    runtime.settings.export_dir = tmp_path / "exports"
-    await seed(runtime, Given(await add_child(runtime, worker_id=None)))
-    job = await finished(admin, (await export(admin, background=True)).json())
-    async with runtime.sessionmaker() as session:
-        stored = (await session.exec(select(ExportJob))).one()
-        stored.finished_at = utcnow() - timedelta(days=8)
-        await session.commit()
-    await export_routes.export_jobs(runtime).tick()
-    assert list((tmp_path / "exports").iterdir()) == []
-    gone = await admin.get(job["download"])
-    assert gone.status_code == 409 and "deleted" in gone.json()["detail"]
 
 
 async def test_a_background_csv_has_the_same_cells_as_a_streamed_one(

@@ -77,6 +77,19 @@ async def test_the_migration_keeps_every_row_and_link_and_starts_after_every_id_
                     ),
                     {"id": child},
                 )
+            await connection.execute(
+                text(
+                    "INSERT INTO staff (id, email, name, role, password_hash, active, created_at)"
+                    " VALUES (1, 'a@x.example', 'A', 'admin', 'x', 1, '2026-01-01')"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO export_job (staff_id, kind, format, filters, include_text,"
+                    " reason, status, rows_done, created_at) VALUES (1, 'answers', 'csv', '{}',"
+                    " 1, 'Board', 'done', 3, '2026-01-01')"
+                )
+            )
             if erased_last:  # the newest child was erased before the upgrade
                 await connection.execute(text("DELETE FROM conversation_run WHERE id = 3"))
                 await connection.execute(text("DELETE FROM young_person WHERE id = 3"))
@@ -97,6 +110,9 @@ async def test_the_migration_keeps_every_row_and_link_and_starts_after_every_id_
                 )
             )
             assert new.scalar_one() == 4
+            # An older export never said which children it holds: it expires (and its file goes).
+            status = await connection.execute(text("SELECT status FROM export_job"))
+            assert status.scalar_one() == "expired"
         with pytest.raises(IntegrityError):  # the links are still checked after the copy
             async with engine.begin() as connection:
                 await connection.execute(text("DELETE FROM young_person WHERE id = 1"))

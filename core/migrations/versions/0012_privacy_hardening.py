@@ -1,4 +1,5 @@
-"""ids are never handed out twice, on SQLite too (AUTOINCREMENT)
+"""ids are never handed out twice, on SQLite too (AUTOINCREMENT); which children each export
+file holds
 
 SQLite without AUTOINCREMENT gives a new row the highest id plus one, so after the newest
 child was erased the next child enrolled took their id, and with it whatever still pointed at
@@ -6,6 +7,10 @@ it (a reply waiting to go to that id). SQLite cannot add AUTOINCREMENT to a tabl
 with an integer id is copied into a new one that has it, data and indexes kept (core.db.migrate
 runs this with foreign keys off and checks every key before it commits). PostgreSQL's
 sequences never go back, so nothing changes there.
+
+Each export now records the children its file holds (export_child), so erasure can withdraw
+every file holding the child. Files made before did not record it: they expire now, and the
+export clock deletes them (core.exports.Jobs.tick).
 
 Revision ID: 0012
 Revises: 0011
@@ -43,6 +48,18 @@ NUMBERED = (
 
 
 def upgrade() -> None:
+    op.create_table(
+        "export_child",
+        sa.Column("export_job_id", sa.Integer(), nullable=False),
+        sa.Column("young_person_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["export_job_id"], ["export_job.id"]),
+        sa.ForeignKeyConstraint(["young_person_id"], ["young_person.id"]),
+        sa.PrimaryKeyConstraint("export_job_id", "young_person_id"),
+    )
+    with op.batch_alter_table("export_child", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_export_child_young_person_id"), ["young_person_id"])
+    # Nobody knows which children an older file holds, so none can be withdrawn: they expire.
+    op.execute("UPDATE export_job SET status = 'expired' WHERE status = 'done'")
     connection = op.get_bind()
     if connection.dialect.name != "sqlite":
         return
@@ -82,3 +99,4 @@ def _loaded(value: object) -> Any:
 
 def downgrade() -> None:
     """AUTOINCREMENT stays: it only ever keeps an id from being handed out twice."""
+    op.drop_table("export_child")
