@@ -31,8 +31,10 @@ from sqlmodel import col
 from sqlmodel import select as select_rows
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.answer_queries import AnswerFilter, aggregates, filtered, read_text, statement_of
+from core.answer_queries import AnswerFilter, filtered, read_text, statement_of
 from core.content import Library
+from core.counts import aggregates
+from core.disclosure import Refused
 from core.export_access import record_held
 from core.models import Answer, ExportJob, utcnow
 
@@ -53,6 +55,9 @@ PROGRESS_EVERY_SECONDS = 0.5
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_576
+# A hidden count, marked as the ONS marks one: confidential. Not "<5": the suppressed row holds
+# every small group of a question together, which may be more than five answers.
+HIDDEN = "[c]"
 
 ANSWER_COLUMNS = (
     "answer_id",
@@ -209,10 +214,6 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def _suppressed_as(spec: ExportSpec) -> str:
-    return f"<{spec.min_group}"
-
-
 TIMES = {"answered_at", "updated_at"}
 FLAGS = {"has_voice", "confirmed", "suppressed"}
 NUMBERS = {"answer_id", "child_id", "run_id", "content_version", "score"}
@@ -220,10 +221,10 @@ COUNTS = {"answers", "children"}
 
 
 def _csv_cells(spec: ExportSpec) -> Callable[[Row], list[Any]]:
-    """Turns a row into CSV cells: ISO times, lowercase booleans, '<5' for a hidden count,
+    """Turns a row into CSV cells: ISO times, lowercase booleans, '[c]' for a hidden count,
     and every piece of text made safe. Which column is which is worked out once per export,
     and the per-row work is plain loops (a function call per cell halves the rate)."""
-    hidden = _suppressed_as(spec)
+    hidden = HIDDEN
     columns = spec.columns
     times = [i for i, name in enumerate(columns) if name in TIMES]
     flags = [i for i, name in enumerate(columns) if name in FLAGS]
@@ -321,7 +322,6 @@ class XlsxWriter:
         self.row = 1
 
     def write(self, batch: Iterable[Row]) -> None:
-        suppressed = _suppressed_as(self.spec)
         aggregate = self.spec.kind == "aggregates"
         for values in batch:
             if self.row >= XLSX_MAX_ROWS:
@@ -329,7 +329,7 @@ class XlsxWriter:
             for column, value in enumerate(values):
                 if value is None:
                     if aggregate and self.spec.columns[column] in ("answers", "children"):
-                        self.sheet.write_string(self.row, column, suppressed)
+                        self.sheet.write_string(self.row, column, HIDDEN)
                 elif isinstance(value, datetime):
                     self.sheet.write_datetime(self.row, column, value, self.when)
                 elif isinstance(value, bool):
@@ -602,6 +602,10 @@ class Jobs:
                     batches = noting_children(spec, batches_for(connection, self.library, spec))
                     await write_file(partial, spec, batches(held), on_rows)
             os.replace(partial, final)
+        except Refused as error:  # too few children by now: said as it is, not as a fault
+            partial.unlink(missing_ok=True)
+            await self._set(job_id, status="failed", finished_at=utcnow(), error=str(error))
+            return
         except Exception as error:
             log.exception("export %s failed", job_id)
             partial.unlink(missing_ok=True)

@@ -137,15 +137,20 @@ async def test_aggregate_exports_hide_counts_from_fewer_than_five_children(
         *[Given(c, "listened", "good") for c in children[:4]],
     )
     rows = read_csv(await export(admin, kind="aggregates"))
-    counts = {r["value"]: r for r in rows}
-    assert (counts["great"]["answers"], counts["great"]["children"]) == ("5", "5")
-    assert (counts["good"]["answers"], counts["good"]["children"]) == ("<5", "<5")
-    assert counts["good"]["suppressed"] == "true"
+    great, hidden = rows
+    assert (great["value"], great["answers"], great["children"]) == ("great", "5", "5")
+    # "good" (4 children) is not named; its counts are with the question's suppressed row.
+    assert (hidden["status"], hidden["value"]) == ("suppressed", "")
+    assert (hidden["answers"], hidden["children"], hidden["suppressed"]) == ("[c]", "[c]", "true")
     assert "text" not in rows[0]
 
     lines = read_jsonl((await export(admin, kind="aggregates", format="jsonl")).content)
-    good = next(line for line in lines if line["value"] == "good")
-    assert (good["answers"], good["children"], good["suppressed"]) == (None, None, True)
+    assert [line["value"] for line in lines] == ["great", None]
+    assert (lines[1]["answers"], lines[1]["children"], lines[1]["suppressed"]) == (
+        None,
+        None,
+        True,
+    )
     words = read_csv(await export(admin, kind="aggregates", include_text=True))
     assert words == rows  # counts never hold words
 

@@ -18,9 +18,10 @@ from api.deps import RuntimeDep, SessionDep
 from api.routes.answers import Filters, scoped
 from api.runtime import Runtime
 from api.schemas import Id, Limit, Offset, problems
-from core import export_access
+from core import counts, export_access
 from core.answer_queries import count_answers
 from core.audit import record
+from core.disclosure import Refused
 from core.exports import (
     INLINE_MAX_ROWS,
     MEDIA_TYPES,
@@ -145,7 +146,7 @@ STREAMED = {
 @router.post(
     "",
     status_code=202,
-    responses={**STREAMED, **problems(401, 403, 404)},
+    responses={**STREAMED, **problems(401, 403, 404, 409)},
 )
 async def create_export(
     body: ExportIn, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
@@ -155,8 +156,9 @@ async def create_export(
     follow at `GET /exports/{id}` and download at `GET /exports/{id}/file`.
 
     Only admins export more than one child; a worker gives `child_id` of a child of theirs.
-    Aggregate counts from fewer than `SAYSO_MIN_GROUP_SIZE` children are shown as `<5` in
-    CSV and XLSX, and as null with `suppressed: true` in JSON Lines."""
+    Aggregate counts keep to the rules of `GET /answers/aggregates` (whole months, and enough
+    children, else 409); a hidden count is `[c]` in CSV and XLSX, and null with
+    `suppressed: true` in JSON Lines."""
     if body.child_id is None and not caller.is_admin:
         raise HTTPException(
             403, "Only an admin can export more than one child; give the child_id of yours"
@@ -174,6 +176,11 @@ async def create_export(
         include_text=include_text,
         min_group=max(1, runtime.settings.min_group_size),
     )
+    if spec.kind == "aggregates":  # refused now, not half-way through a file
+        try:
+            await counts.check(session, filters, min_group=spec.min_group)
+        except Refused as error:
+            raise HTTPException(409, str(error)) from None
     rows = await count_answers(session, filters) if spec.kind == "answers" else None
     detail = {
         "kind": spec.kind,
