@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 
 from core.answer_queries import AnswerFilter
 
-# The children of nobody's caseload, and "every worker" (no worker filter).
-UNALLOCATED: None = None
+# Every worker's children together (no worker filter). The unallocated children are a group of
+# their own, under the worker None.
 EVERYONE = "everyone"
 
 
@@ -76,7 +76,7 @@ def everyone(given: AnswerFilter) -> AnswerFilter:
     return replace(given, worker_id=None, visible_to=None)
 
 
-def whose(given: AnswerFilter) -> int | str | None:
+def whose(given: AnswerFilter) -> int | str:
     """Whose children the filter counts: one worker's, or EVERYONE's. A worker asking about
     another worker's children counts nobody's (-1 is nobody's id)."""
     asked = {w for w in (given.worker_id, given.visible_to) if w is not None}
@@ -101,7 +101,7 @@ class Month:
 
     by_worker: dict[int | None, Cell] = field(default_factory=dict)
 
-    def shown(self, worker: int | str | None, minimum: int) -> tuple[Cell | None, bool]:
+    def shown(self, worker: int | str, minimum: int) -> tuple[Cell | None, bool]:
         """(what may be shown, whether anything of this worker's was held back)."""
         if worker == EVERYONE:
             total = Cell()
