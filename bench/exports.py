@@ -283,6 +283,7 @@ async def run_sayso(url: str, rows: int, fmt: str, out_dir: Path) -> dict[str, A
         library=library,
         export_dir=out_dir,
         min_group=5,
+        keep_hours=24,
     )
     before = _rss_mb()
     started = time.perf_counter()

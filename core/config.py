@@ -46,9 +46,11 @@ class Settings(BaseSettings):
     send_per_chat_per_second: float = Field(default=1, gt=0, le=100)
     send_max_attempts: int = Field(default=10, ge=1, le=100)
     send_lease_seconds: float = Field(default=60, ge=1)
-    # Exports: counts from fewer children than this are hidden; where finished files are kept.
+    # Exports: counts from fewer children than this are hidden; where finished files are kept,
+    # and how many hours a file may be downloaded before it is deleted.
     min_group_size: int = 5
     export_dir: Path = ROOT / "data" / "exports"
+    export_hours: float = Field(default=24, gt=0, le=168)
     # Enrolment links: the bot's @username for t.me links (asked of Telegram when unset), and
     # how many days a link works before it expires.
     bot_username: str | None = None

@@ -8,17 +8,16 @@ alerts and their steps are kept when a child asks to delete, and the child is to
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, delete, select, update
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.models import Answer, Concern, ExportJob, YoungPerson, utcnow
+from core.export_access import withdraw_holding
+from core.models import Answer, Concern, Reply, YoungPerson, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +88,11 @@ async def subject_access(session: AsyncSession, child_id: int) -> dict[str, list
 async def erase(session: AsyncSession, child_id: int) -> tuple[dict[str, int], dict[str, int]]:
     """Erase everything about a child but what a safeguarding hold keeps; (erased, kept)
     counts by table. In the caller's transaction."""
+    # First, before the rows that say which exports hold the child go with the rest.
+    withdrawn = await withdraw_holding(session, child_id)
     rows_of = await rows_about(session, child_id)
     held = {name: len(rows_of.get(name, [])) for name in SAFEGUARDING_HOLD if rows_of.get(name)}
-    erased: dict[str, int] = {}
+    erased: dict[str, int] = {"export_file": withdrawn} if withdrawn else {}
     tables = child_tables()
     await _detach_held(session, tables, rows_of)
     for table in reversed(tables):
@@ -99,7 +100,7 @@ async def erase(session: AsyncSession, child_id: int) -> tuple[dict[str, int], d
             continue
         await session.exec(delete(table).where(_link(table, rows_of, child_id)))  # type: ignore[call-overload]
         erased[table.name] = len(rows_of[table.name])
-    erased.update(await _erase_exports(session, child_id))
+    erased.update(await _leave_chosen_groups(session, child_id))
     person = YoungPerson.__table__
     if held:
         blank = {c.name: None for c in person.c if c.name not in KEPT_ON_HOLD and c.nullable}
@@ -128,15 +129,17 @@ async def _detach_held(
                 )  # type: ignore[call-overload]
 
 
-async def _erase_exports(session: AsyncSession, child_id: int) -> dict[str, int]:
-    """Per-child export files and their jobs (a file is a copy of the child's words)."""
-    jobs = (await session.exec(select(ExportJob))).scalars().all()  # type: ignore[call-overload]
-    mine = [job for job in jobs if (job.filters or {}).get("child_id") == child_id]
-    for job in mine:
-        if job.path:
-            await asyncio.to_thread(Path(job.path).unlink, missing_ok=True)
-        await session.delete(job)
-    return {"export_job": len(mine)} if mine else {}
+async def _leave_chosen_groups(session: AsyncSession, child_id: int) -> dict[str, int]:
+    """The child leaves every group a reply was chosen for: a reply still to go would otherwise
+    look for them at its send time. (Their place in replies already queued, the outbox rows
+    and recipients, goes with the tables above.)"""
+    groups = await session.exec(select(Reply).where(Reply.audience == "group"))  # type: ignore[call-overload]
+    left = 0
+    for reply in groups.scalars().all():
+        if child_id in (reply.child_ids or []):
+            reply.child_ids = [other for other in reply.child_ids if other != child_id]
+            left += 1
+    return {"reply_group": left} if left else {}
 
 
 async def erase_old_words(session: AsyncSession, *, months: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,5 +85,34 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(upgrade)
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as connection:
+            await connection.run_sync(upgrade)
+        return
+    async with engine.connect() as connection:
+        await connection.run_sync(_without_foreign_keys, upgrade)
+
+
+def _without_foreign_keys(connection: Connection, work: Callable[[Connection], None]) -> None:
+    """SQLite changes what ALTER TABLE cannot by copying a table and dropping the old one;
+    with foreign keys on, the drop breaks every row that points at it. SQLite's own recipe:
+    foreign keys off outside the transaction, rebuild, check every key, commit, on again."""
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    _pragma(driver, "foreign_keys=OFF")
+    try:
+        with connection.begin():
+            work(connection)
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
+    finally:
+        _pragma(driver, "foreign_keys=ON")
+
+
+def _pragma(driver: Any, pragma: str) -> None:
+    """On the driver itself: SQLAlchemy would open a transaction first, where SQLite ignores
+    a change of foreign_keys."""
+    cursor = driver.cursor()
+    cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()

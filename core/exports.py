@@ -31,8 +31,11 @@ from sqlmodel import col
 from sqlmodel import select as select_rows
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.answer_queries import AnswerFilter, aggregates, filtered, read_text, statement_of
+from core.answer_queries import AnswerFilter, filtered, read_text, statement_of
 from core.content import Library
+from core.counts import aggregates
+from core.disclosure import Refused
+from core.export_access import record_held
 from core.models import Answer, ExportJob, utcnow
 
 log = logging.getLogger(__name__)
@@ -48,12 +51,13 @@ INLINE_MAX_ROWS = 10_000
 BATCH = 2_000
 # A running job that has not written a batch for this long was lost (the process stopped).
 STALE_AFTER = timedelta(minutes=5)
-# Finished files are deleted after this long; the job row (and the audit entry) stay.
-KEEP_FILES_FOR = timedelta(days=7)
 PROGRESS_EVERY_SECONDS = 0.5
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_576
+# A hidden count, marked as the ONS marks one: confidential. Not "<5": the suppressed row holds
+# every small group of a question together, which may be more than five answers.
+HIDDEN = "[c]"
 
 ANSWER_COLUMNS = (
     "answer_id",
@@ -210,10 +214,6 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def _suppressed_as(spec: ExportSpec) -> str:
-    return f"<{spec.min_group}"
-
-
 TIMES = {"answered_at", "updated_at"}
 FLAGS = {"has_voice", "confirmed", "suppressed"}
 NUMBERS = {"answer_id", "child_id", "run_id", "content_version", "score"}
@@ -221,10 +221,10 @@ COUNTS = {"answers", "children"}
 
 
 def _csv_cells(spec: ExportSpec) -> Callable[[Row], list[Any]]:
-    """Turns a row into CSV cells: ISO times, lowercase booleans, '<5' for a hidden count,
+    """Turns a row into CSV cells: ISO times, lowercase booleans, '[c]' for a hidden count,
     and every piece of text made safe. Which column is which is worked out once per export,
     and the per-row work is plain loops (a function call per cell halves the rate)."""
-    hidden = _suppressed_as(spec)
+    hidden = HIDDEN
     columns = spec.columns
     times = [i for i, name in enumerate(columns) if name in TIMES]
     flags = [i for i, name in enumerate(columns) if name in FLAGS]
@@ -322,7 +322,6 @@ class XlsxWriter:
         self.row = 1
 
     def write(self, batch: Iterable[Row]) -> None:
-        suppressed = _suppressed_as(self.spec)
         aggregate = self.spec.kind == "aggregates"
         for values in batch:
             if self.row >= XLSX_MAX_ROWS:
@@ -330,7 +329,7 @@ class XlsxWriter:
             for column, value in enumerate(values):
                 if value is None:
                     if aggregate and self.spec.columns[column] in ("answers", "children"):
-                        self.sheet.write_string(self.row, column, suppressed)
+                        self.sheet.write_string(self.row, column, HIDDEN)
                 elif isinstance(value, datetime):
                     self.sheet.write_datetime(self.row, column, value, self.when)
                 elif isinstance(value, bool):
@@ -477,6 +476,30 @@ async def stream_export(
             yield chunk
 
 
+# -- which children a file holds ----------------------------------------------------------
+
+
+async def children_in(connection: AsyncConnection, spec: ExportSpec) -> set[int]:
+    """The children whose answers the export holds (counts hold no child)."""
+    if spec.kind != "answers":
+        return set()
+    a = Answer.__table__.c
+    result = await connection.execute(filtered(select(a.young_person_id).distinct(), spec.filter))
+    return {row[0] for row in result}
+
+
+def noting_children(spec: ExportSpec, batches: Batches) -> Callable[[set[int]], Batches]:
+    """The batches as they are, noting in `held` the child of every answer row written."""
+
+    async def noted(held: set[int]) -> Batches:
+        async for batch in batches:
+            if spec.kind == "answers":
+                held.update(row[1] for row in batch)
+            yield batch
+
+    return noted
+
+
 # -- background jobs -------------------------------------------------------------------------
 
 
@@ -515,9 +538,12 @@ class Jobs:
         library: Library,
         export_dir: Path,
         min_group: int,
+        keep_hours: float,
     ) -> None:
         self.engine, self.sessionmaker, self.library = engine, sessionmaker, library
         self.export_dir, self.min_group = export_dir, min_group
+        # Finished files are deleted after this long; the job row (and the audit entry) stay.
+        self.keep_for = timedelta(hours=keep_hours)
 
     async def claim(self, job_id: int) -> bool:
         """queued -> running, for one caller only."""
@@ -557,20 +583,29 @@ class Jobs:
                 last = now
                 await self._set(job_id, rows_done=done, heartbeat_at=utcnow())
 
+        held: set[int] = set()
         try:
             spec = spec_of(job, min_group=self.min_group)
             await asyncio.to_thread(self.export_dir.mkdir, parents=True, exist_ok=True)
             async with reading_connection(self.engine) as connection:
                 if copies_csv(connection, spec):
+                    # The children are read in the same snapshot as the COPY that follows.
+                    connection = await connection.execution_options(
+                        isolation_level="REPEATABLE READ"
+                    )
+                    held = await children_in(connection, spec)
                     with partial.open("wb") as out:
                         done = await copy_csv(
                             connection, self.library, spec, out, on_rows, job.rows_total
                         )
                 else:
-                    await write_file(
-                        partial, spec, batches_for(connection, self.library, spec), on_rows
-                    )
+                    batches = noting_children(spec, batches_for(connection, self.library, spec))
+                    await write_file(partial, spec, batches(held), on_rows)
             os.replace(partial, final)
+        except Refused as error:  # too few children by now: said as it is, not as a fault
+            partial.unlink(missing_ok=True)
+            await self._set(job_id, status="failed", finished_at=utcnow(), error=str(error))
+            return
         except Exception as error:
             log.exception("export %s failed", job_id)
             partial.unlink(missing_ok=True)
@@ -581,19 +616,34 @@ class Jobs:
                 error=f"The export could not be written ({type(error).__name__}). Try again.",
             )
             return
-        await self._set(
-            job_id,
-            status="done",
-            rows_done=done,
-            rows_total=done,
-            path=str(final),
-            heartbeat_at=utcnow(),
-            finished_at=utcnow(),
-        )
+        await self._finish(job_id, final, done, held)
+
+    async def _finish(self, job_id: int, final: Path, rows: int, held: set[int]) -> None:
+        """Done, with the children the file holds, in one transaction; unless the job was
+        withdrawn while it ran (a child in it was erased): then the file goes at once."""
+        async with self.sessionmaker() as session:
+            now = utcnow()
+            marked = await session.exec(
+                update(ExportJob)
+                .where(col(ExportJob.id) == job_id, col(ExportJob.status) == "running")
+                .values(
+                    status="done",
+                    rows_done=rows,
+                    rows_total=rows,
+                    path=str(final),
+                    heartbeat_at=now,
+                    finished_at=now,
+                )
+            )
+            if marked.rowcount == 1:  # type: ignore[attr-defined]
+                await record_held(session, job_id, held)
+            await session.commit()
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
+            await asyncio.to_thread(final.unlink, missing_ok=True)
 
     async def tick(self) -> None:
         """The clock's part: queue again jobs lost in a restart, run what is queued, and
-        delete files older than KEEP_FILES_FOR."""
+        delete files whose time is up (or that nobody may read any more)."""
         now = utcnow()
         async with self.sessionmaker() as session:
             await session.exec(
@@ -606,14 +656,21 @@ class Jobs:
             )
             old = await session.exec(
                 select_rows(ExportJob).where(
-                    col(ExportJob.status) == "done",
-                    col(ExportJob.finished_at) < now - KEEP_FILES_FOR,
+                    (
+                        (col(ExportJob.status) == "done")
+                        & (col(ExportJob.finished_at) <= now - self.keep_for)
+                    )
+                    | (
+                        col(ExportJob.status).in_(("expired", "withdrawn"))
+                        & col(ExportJob.path).is_not(None)
+                    )
                 )
             )
             for job in old.all():
                 if job.path:
                     await asyncio.to_thread(Path(job.path).unlink, missing_ok=True)
-                job.status, job.path = "expired", None
+                job.status = "expired" if job.status == "done" else job.status
+                job.path = None
             await session.commit()
             queued = await session.exec(
                 select_rows(ExportJob.id)

@@ -281,7 +281,10 @@ async def resolve_audience(session: AsyncSession, reply: Reply, library: Library
     feedback it links to (an answer to a linked question or outcome, or a linked answer)
     before the reply was written."""
     if reply.audience == "group":
-        return sorted(set(reply.child_ids))
+        # Only children still here: an erased child leaves their groups (core.data_rights).
+        chosen = sorted(set(reply.child_ids))
+        gone = set(await _missing(session, col(YoungPerson.id), chosen))
+        return [child_id for child_id in chosen if child_id not in gone]
     condition = _feedback_condition(reply, library)
     if condition is None:
         return []

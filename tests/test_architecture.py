@@ -57,6 +57,7 @@ COMMITS_ALLOWED = {
     # written to a file, over minutes.
     ("core/exports.py", "claim"): "export claimed by one process",
     ("core/exports.py", "_set"): "export progress while it runs",
+    ("core/exports.py", "_finish"): "export done with the children it holds, or withdrawn",
     ("core/exports.py", "tick"): "exports left behind are requeued, old files expire",
     # "You said, we did": one transaction per reply, so one reply that fails never holds back
     # or undoes the others.

@@ -6,22 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import AfterValidator, BaseModel, Field
 
 from api.access import Caller, StaffDep, visible_child
 from api.deps import RuntimeDep, SessionDep
 from api.schemas import MAX_ID, Body, Id, Limit, Offset, OptionalId, problems
-from core.answer_queries import (
-    AnswerFilter,
-    Count,
-    Series,
-    aggregates,
-    list_answers,
-    read_text,
-    timeline,
-)
+from core.answer_queries import AnswerFilter, Series, list_answers, read_text, timeline
 from core.audit import record
+from core.counts import Count, aggregates
+from core.disclosure import Refused
 from core.models import Answer
 
 router = APIRouter(tags=["answers"])
@@ -222,14 +216,22 @@ class CountOut(BaseModel):
     question_id: str
     area: str | None
     statement: str | None = Field(examples=["I am listened to and respected"])
-    status: str = Field(examples=["answered"])
+    status: str = Field(
+        examples=["answered"],
+        description="answered / skipped / rather_not_say; `suppressed`: the question's answers "
+        "from groups too small to show, together, with no value and no counts",
+    )
     value: str | None = Field(examples=["good"])
     score: int | None = Field(examples=[4])
     answers: int | None = Field(description="null when suppressed", examples=[12])
-    children: int | None = Field(description="null when suppressed", examples=[9])
+    children: int | None = Field(
+        description="Children who gave this answer, each counted once a month; null when "
+        "suppressed",
+        examples=[9],
+    )
     suppressed: bool = Field(
-        description="Fewer children than SAYSO_MIN_GROUP_SIZE gave this answer, so the counts "
-        "are hidden and no child can be singled out"
+        description="The row of answers from groups of fewer than SAYSO_MIN_GROUP_SIZE "
+        "children: which answers they were, and how many, is hidden"
     )
 
 
@@ -248,18 +250,27 @@ def _count_out(count: Count) -> CountOut:
     )
 
 
-@router.get("/answers/aggregates", responses=problems(401, 404))
+@router.get("/answers/aggregates", responses=problems(401, 404, 409))
 async def answer_counts(
     caller: StaffDep, session: SessionDep, runtime: RuntimeDep, filters: FilterDep
 ) -> list[CountOut]:
     """Counts per outcome statement: per conversation, question and value, with the area.
-    A count from fewer children than `SAYSO_MIN_GROUP_SIZE` (default 5) is hidden."""
-    counts = await aggregates(
-        session,
-        runtime.services.library,
-        filters,
-        min_group=max(1, runtime.settings.min_group_size),
-    )
+    Small numbers stay hidden under every filter (README, "Counts and small numbers"): counts
+    are sums of monthly groups of at least `SAYSO_MIN_GROUP_SIZE` (default 5) children, over
+    the calendar months (UTC) that are over; `since` and `until` must be the first of a month,
+    and a selection of fewer children is refused (both 409). Answers from smaller groups
+    are one row per question with status `suppressed`, no value and no counts."""
+    try:
+        counts = await aggregates(
+            session,
+            runtime.services.library,
+            filters,
+            min_group=max(1, runtime.settings.min_group_size),
+        )
+    except Refused as error:
+        # A valid time that cannot be used for counts, or too few children: a clash with
+        # what is there, 409, as for a check-in time that has passed.
+        raise HTTPException(409, str(error)) from None
     record(
         session,
         staff_id=caller.id,

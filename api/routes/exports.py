@@ -18,8 +18,10 @@ from api.deps import RuntimeDep, SessionDep
 from api.routes.answers import Filters, scoped
 from api.runtime import Runtime
 from api.schemas import Id, Limit, Offset, problems
+from core import counts, export_access
 from core.answer_queries import count_answers
 from core.audit import record
+from core.disclosure import Refused
 from core.exports import (
     INLINE_MAX_ROWS,
     MEDIA_TYPES,
@@ -46,6 +48,7 @@ def export_jobs(runtime: Runtime) -> Jobs:
         library=runtime.services.library,
         export_dir=runtime.settings.export_dir,
         min_group=max(1, runtime.settings.min_group_size),
+        keep_hours=runtime.settings.export_hours,
     )
 
 
@@ -83,35 +86,43 @@ class ExportJobOut(BaseModel):
     id: int
     kind: str
     format: str
-    status: str = Field(description="queued / running / done / failed / expired")
+    status: str = Field(
+        description="queued / running / done / failed / expired (its file was deleted after "
+        "SAYSO_EXPORT_HOURS) / withdrawn (a child in it had their data erased)"
+    )
     rows_done: int
     rows_total: int | None
     include_text: bool
     filters: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None
+    expires_at: datetime | None = Field(
+        description="When the file stops being downloadable and is deleted"
+    )
     error: str | None
     download: str | None = Field(
         description="Where to get the file, once done", examples=["/exports/7/file"]
     )
 
 
-def _job_out(job: ExportJob) -> ExportJobOut:
+def _job_out(job: ExportJob, hours: float) -> ExportJobOut:
     assert job.id is not None
     filters = {k: v for k, v in job.filters.items() if k != "visible_to"}
+    status = export_access.status_now(job, hours=hours, now=utcnow())
     return ExportJobOut(
         id=job.id,
         kind=job.kind,
         format=job.format,
-        status=job.status,
+        status=status,
         rows_done=job.rows_done,
         rows_total=job.rows_total,
         include_text=job.include_text,
         filters=filters,
         created_at=job.created_at,
         finished_at=job.finished_at,
+        expires_at=export_access.expires_at(job, hours),
         error=job.error,
-        download=f"/exports/{job.id}/file" if job.status == "done" else None,
+        download=f"/exports/{job.id}/file" if status == "done" else None,
     )
 
 
@@ -135,7 +146,7 @@ STREAMED = {
 @router.post(
     "",
     status_code=202,
-    responses={**STREAMED, **problems(401, 403, 404)},
+    responses={**STREAMED, **problems(401, 403, 404, 409)},
 )
 async def create_export(
     body: ExportIn, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
@@ -145,8 +156,9 @@ async def create_export(
     follow at `GET /exports/{id}` and download at `GET /exports/{id}/file`.
 
     Only admins export more than one child; a worker gives `child_id` of a child of theirs.
-    Aggregate counts from fewer than `SAYSO_MIN_GROUP_SIZE` children are shown as `<5` in
-    CSV and XLSX, and as null with `suppressed: true` in JSON Lines."""
+    Aggregate counts keep to the rules of `GET /answers/aggregates` (whole months, and enough
+    children, else 409); a hidden count is `[c]` in CSV and XLSX, and null with
+    `suppressed: true` in JSON Lines."""
     if body.child_id is None and not caller.is_admin:
         raise HTTPException(
             403, "Only an admin can export more than one child; give the child_id of yours"
@@ -164,6 +176,11 @@ async def create_export(
         include_text=include_text,
         min_group=max(1, runtime.settings.min_group_size),
     )
+    if spec.kind == "aggregates":  # refused now, not half-way through a file
+        try:
+            await counts.check(session, filters, min_group=spec.min_group)
+        except Refused as error:
+            raise HTTPException(409, str(error)) from None
     rows = await count_answers(session, filters) if spec.kind == "answers" else None
     detail = {
         "kind": spec.kind,
@@ -206,7 +223,7 @@ async def create_export(
     task = asyncio.create_task(export_jobs(runtime).run(job.id))
     _running.add(task)
     task.add_done_callback(_running.discard)
-    return _job_out(job)
+    return _job_out(job, runtime.settings.export_hours)
 
 
 async def _own_job(session: SessionDep, caller: Caller, export_id: int) -> ExportJob:
@@ -219,20 +236,27 @@ async def _own_job(session: SessionDep, caller: Caller, export_id: int) -> Expor
 
 @router.get("", responses=problems(401))
 async def list_exports(
-    caller: StaffDep, session: SessionDep, limit: Limit = 50, offset: Offset = 0
+    caller: StaffDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> list[ExportJobOut]:
     """Newest first: your own exports (admins: everyone's)."""
     query = select(ExportJob).order_by(col(ExportJob.id).desc())
     if not caller.is_admin:
         query = query.where(ExportJob.staff_id == caller.id)
     result = await session.exec(query.offset(offset).limit(limit))
-    return [_job_out(job) for job in result.all()]
+    return [_job_out(job, runtime.settings.export_hours) for job in result.all()]
 
 
 @router.get("/{export_id}", responses=problems(401, 404))
-async def get_export(export_id: Id, caller: StaffDep, session: SessionDep) -> ExportJobOut:
+async def get_export(
+    export_id: Id, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
+) -> ExportJobOut:
     """How far a background export has got (`rows_done` of `rows_total`)."""
-    return _job_out(await _own_job(session, caller, export_id))
+    job = await _own_job(session, caller, export_id)
+    return _job_out(job, runtime.settings.export_hours)
 
 
 DOWNLOAD = {
@@ -249,17 +273,29 @@ DOWNLOAD = {
 @router.get(
     "/{export_id}/file",
     response_class=Response,
-    responses={**DOWNLOAD, **problems(401, 404, 409)},
+    responses={**DOWNLOAD, **problems(401, 403, 404, 409, 410)},
 )
-async def download_export(export_id: Id, caller: StaffDep, session: SessionDep) -> Response:
-    """The finished file, for whoever made the export or an admin. Every download is audited."""
+async def download_export(
+    export_id: Id, caller: StaffDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """The finished file, for whoever made the export or an admin, checked again now: a worker
+    downloads only while every child in it is still theirs (403), a bulk export only an admin
+    (403). Withdrawn after an erasure, or past `SAYSO_EXPORT_HOURS`, the file is gone (410).
+    Every download is audited."""
     job = await _own_job(session, caller, export_id)
+    gone = export_access.gone(job, hours=runtime.settings.export_hours, now=utcnow())
+    if gone is not None:
+        raise HTTPException(410, gone)
     if job.status != "done" or job.path is None:
-        words = {"expired": "This export's file has been deleted; make a new export"}
-        raise HTTPException(409, words.get(job.status, f"This export is not ready: {job.status}"))
+        raise HTTPException(409, f"This export is not ready: {job.status}")
+    refused = await export_access.refusal(
+        session, job, staff_id=caller.id, is_admin=caller.is_admin
+    )
+    if refused is not None:
+        raise HTTPException(403, refused)
     path = Path(job.path)
     if not await asyncio.to_thread(path.is_file):
-        raise HTTPException(409, "This export's file is gone; make a new export")
+        raise HTTPException(410, "This export's file is gone; make a new export")
     record(
         session,
         staff_id=caller.id,

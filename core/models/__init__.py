@@ -11,7 +11,7 @@ from core.models.children import (
     YoungPerson,
 )
 from core.models.contact import CheckIn, EnrolmentToken, OutboxMessage
-from core.models.exports import ExportJob
+from core.models.exports import ExportChild, ExportJob
 from core.models.replies import Reply, ReplyRecipient, ReplyText
 from core.models.safeguarding import Alert, AlertStep, Concern
 from core.models.staff import AuditEntry, Staff, StaffNotice, StaffToken
@@ -27,6 +27,7 @@ __all__ = [
     "Concern",
     "ConversationRun",
     "EnrolmentToken",
+    "ExportChild",
     "ExportJob",
     "OutboxMessage",
     "Preferences",

@@ -10,6 +10,14 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
 
+def ids_never_reused() -> dict[str, Any]:
+    """Table options for a table with an integer id: an id is never handed out twice. A
+    child's id can live on in a pending reply, an outbox row, an export or an audit line, so a
+    new child must never inherit it. PostgreSQL's sequences never go back; SQLite without
+    AUTOINCREMENT hands the highest id out again once its row is deleted."""
+    return {"sqlite_autoincrement": True}
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -9,11 +9,12 @@ from sqlalchemy import JSON, BigInteger, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.crypto import Sealed
-from core.models.base import UTCDateTime, when
+from core.models.base import UTCDateTime, ids_never_reused, when
 
 
 class YoungPerson(SQLModel, table=True):
     __tablename__ = "young_person"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_chat_id: int | None = Field(
@@ -56,6 +57,7 @@ class TrustedContact(SQLModel, table=True):
     """A trusted adult: a first name and a relationship, nothing that can reach them."""
 
     __tablename__ = "trusted_contact"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     young_person_id: int = Field(foreign_key="young_person.id", index=True)
@@ -68,6 +70,7 @@ class ConversationRun(SQLModel, table=True):
     """One pass through a conversation; `state` is the engine's state, so it survives restarts."""
 
     __tablename__ = "conversation_run"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     young_person_id: int = Field(foreign_key="young_person.id", index=True)
@@ -85,7 +88,10 @@ class Answer(SQLModel, table=True):
     """One answer to one question in one run; changed in place when the child changes it."""
 
     __tablename__ = "answer"
-    __table_args__ = (UniqueConstraint("run_id", "question_id", name="uq_answer_run_question"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "question_id", name="uq_answer_run_question"),
+        ids_never_reused(),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="conversation_run.id", index=True)
@@ -110,6 +116,7 @@ class CallbackRequest(SQLModel, table=True):
     """ "I want to talk to someone": a worker must make contact before `due_at`."""
 
     __tablename__ = "callback_request"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     young_person_id: int = Field(foreign_key="young_person.id", index=True)

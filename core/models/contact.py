@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Text
 from sqlmodel import Field, SQLModel
 
-from core.models.base import UTCDateTime, when
+from core.models.base import UTCDateTime, ids_never_reused, when
 
 
 class EnrolmentToken(SQLModel, table=True):
@@ -27,6 +27,7 @@ class EnrolmentToken(SQLModel, table=True):
 
 class CheckIn(SQLModel, table=True):
     __tablename__ = "check_in"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     young_person_id: int = Field(foreign_key="young_person.id", index=True)
@@ -54,6 +55,7 @@ class OutboxMessage(SQLModel, table=True):
     It is rendered when sent, so it is in the child's language of that moment."""
 
     __tablename__ = "outbox_message"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     young_person_id: int = Field(foreign_key="young_person.id", index=True)

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel
 
-from core.models.base import UTCDateTime, when
+from core.models.base import UTCDateTime, ids_never_reused, when
 
 
 class Reply(SQLModel, table=True):
     __tablename__ = "reply"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     created_by: int | None = Field(default=None, foreign_key="staff.id")

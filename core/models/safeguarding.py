@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel
 
 from core.crypto import Sealed
-from core.models.base import UTCDateTime, when
+from core.models.base import UTCDateTime, ids_never_reused, when
 
 
 class Alert(SQLModel, table=True):
@@ -16,6 +16,7 @@ class Alert(SQLModel, table=True):
     that turn fails (core.safeguarding.write_alert_first); kept under a safeguarding hold."""
 
     __tablename__ = "alert"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     young_person_id: int = Field(foreign_key="young_person.id", index=True)
@@ -57,6 +58,7 @@ class AlertStep(SQLModel, table=True):
     """One try to tell a person about an alert, by one channel (email to one address, webhook)."""
 
     __tablename__ = "alert_step"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     alert_id: int = Field(foreign_key="alert.id", index=True)
@@ -78,7 +80,7 @@ class Concern(SQLModel, table=True):
     Childline's number; staff review these in a list of their own. Nobody is paged."""
 
     __tablename__ = "concern"
-    __table_args__ = {"sqlite_autoincrement": True}  # an id is never reused
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     young_person_id: int = Field(foreign_key="young_person.id", index=True)

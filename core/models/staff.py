@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel
 
-from core.models.base import UTCDateTime, when
+from core.models.base import UTCDateTime, ids_never_reused, when
 
 
 class Staff(SQLModel, table=True):
     __tablename__ = "staff"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
@@ -39,6 +40,7 @@ class StaffNotice(SQLModel, table=True):
     """Something a worker must act on: arrange a trusted adult, a child who cannot be reached."""
 
     __tablename__ = "staff_notice"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
@@ -53,6 +55,7 @@ class AuditEntry(SQLModel, table=True):
     """Append-only: the code only ever inserts here."""
 
     __tablename__ = "audit_entry"
+    __table_args__ = ids_never_reused()
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = when(index=True)
