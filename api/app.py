@@ -7,11 +7,12 @@ from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api import webhook
 from api.access import PUBLIC
+from api.body_limit import BodyLimit
 from api.routes import (
     alerts,
     answers,
@@ -30,6 +31,7 @@ from api.routes import (
     staff,
 )
 from api.runtime import Runtime
+from api.schemas import problems
 from api.webchat import preview as web_preview
 from api.webchat import routes as web_chat
 from api.webchat.assets import static_files
@@ -47,6 +49,14 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         },
         status_code=500,
     )
+
+
+async def _too_large(request: Request, limit: int) -> Response:
+    """A body over its size limit: the reason in JSON; the web chat's kind words for a child."""
+    reason = f"The request body is too large: at most {limit // 1024} KB here"
+    if request.url.path.startswith(("/chat/", "/preview/")):
+        return web_chat.too_large(request, reason)
+    return JSONResponse({"detail": reason}, status_code=413)
 
 
 class Screening(BaseModel):
@@ -74,10 +84,13 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="sayso",
         summary="Children and young people have their say about children's social care.",
         version="0.1.0",
+        # Any route may meet a body over its size limit (api/body_limit.py).
+        responses=problems(413),
     )
     app.state.runtime = runtime
     app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(RequestValidationError, web_chat.invalid)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, refuse=_too_large)
 
     @app.get("/health", tags=["service"], dependencies=[PUBLIC])
     async def health() -> Health:

@@ -29,7 +29,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "Signed in, but not allowed to do this",
         404: "Not found (or not yours to see)",
         409: "It clashes with what is there",
-        413: "Too big",
+        413: "The request body is over the size limit for this route",
         429: "Too many tries; wait and try again",
         503: "Something the service needs is not available or not set up",
     }

@@ -58,6 +58,17 @@ def _notice(request: Request, runtime: Runtime, text: str, status: int) -> HTMLR
     return turns.html(page, status)
 
 
+def too_large(request: Request, reason: str) -> Response:
+    """A body over its size limit (api/body_limit.py): the Start form gets a kind page, the
+    pages' own calls the reason and kind words to show (their words stay in the box)."""
+    runtime: Runtime = request.app.state.runtime
+    if request.url.path == "/chat/join":
+        return _notice(request, runtime, ui.TRY_AGAIN, 413)
+    _, tr = _visitor(request, runtime)
+    words = ui.TOO_LONG if request.url.path.endswith("/api/say") else ui.TRY_AGAIN
+    return turns.problem(413, reason, tr.gettext(words))
+
+
 @router.get("/join")
 async def join_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     """One button that posts the link's token (from the address's #fragment, see join.js)."""
@@ -77,8 +88,8 @@ async def join_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
 @router.post("/join")
 async def join(request: Request, runtime: RuntimeDep) -> Response:
     """The Start form: the token in a form body (never in an address, so never in a log)."""
-    body = await request.body()
-    fields = parse_qs(body.decode("utf-8", "replace")) if len(body) <= 1024 else {}
+    body = await request.body()  # at most 1 KB (api/body_limit.py)
+    fields = parse_qs(body.decode("utf-8", "replace"))
     token = (fields.get("token") or [""])[0].strip()
     joined = None
     if 0 < len(token) <= 128:
