@@ -126,12 +126,16 @@ async def migrate_only(settings: Settings) -> None:
     await runtime.close()
 
 
-async def create_admin(settings: Settings, *, email: str, name: str, password: str) -> None:
+async def create_admin(settings: Settings, *, email: str, name: str, password: str) -> str:
+    """The new admin's email, as it is stored (normalised)."""
     runtime = await build_runtime(settings)
     try:
         async with runtime.sessionmaker() as session:
-            await create_staff(session, email=email, name=name, role="admin", password=password)
+            staff = await create_staff(
+                session, email=email, name=name, role="admin", password=password
+            )
             await session.commit()
+            return staff.email
     finally:
         await runtime.close()
 
@@ -185,8 +189,10 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(migrate_only(settings))
         elif args.command == "create-admin":
             password = _password()
-            asyncio.run(create_admin(settings, email=args.email, name=args.name, password=password))
-            print(f"admin {args.email} created; sign in with POST /auth/token")
+            email = asyncio.run(
+                create_admin(settings, email=args.email, name=args.name, password=password)
+            )
+            print(f"admin {email} created; sign in with POST /auth/token")
         else:
             asyncio.run(serve(settings))
     except ContentError as error:

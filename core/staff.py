@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -11,10 +12,12 @@ from sqlalchemy import delete, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import names
 from core.crypto import token_digest
 from core.models import Staff, StaffToken, utcnow
 
 ROLES = ("admin", "worker")
+MAX_STAFF_NAME = 80
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both paths take the same time.
 _DUMMY_HASH = _hasher.hash("not a real password")
@@ -25,7 +28,18 @@ class StaffError(ValueError):
 
 
 def normal_email(email: str) -> str:
-    return email.strip().lower()
+    """The form emails are stored and looked up in (names.email also refuses bad ones)."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def staff_name(name: str) -> str:
+    """A staff member's name as typed: NFKC, no hidden characters, 1 to 80 characters."""
+    name = names.normal_text(name, "name")
+    if not name:
+        raise names.TextError("The name is empty. Please type one.")
+    if len(name) > MAX_STAFF_NAME:
+        raise names.TextError(f"The name can have at most {MAX_STAFF_NAME} characters.")
+    return name
 
 
 async def create_staff(
@@ -35,10 +49,13 @@ async def create_staff(
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < 12:
         raise StaffError("the password must be at least 12 characters")
-    email = normal_email(email)
+    try:
+        email, name = names.email(email), staff_name(name)
+    except names.TextError as error:
+        raise StaffError(str(error)) from None
     if await staff_by_email(session, email) is not None:
         raise StaffError("someone already has that email")
-    staff = Staff(email=email, name=name.strip(), role=role, password_hash=_hasher.hash(password))
+    staff = Staff(email=email, name=name, role=role, password_hash=_hasher.hash(password))
     session.add(staff)
     await session.flush()
     return staff

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from api.access import AdminDep
 from api.deps import SessionDep
-from api.schemas import Body, Id, Limit, Offset, problems
+from api.schemas import Body, Email, Id, Limit, Offset, StaffName, problems
 from core.audit import record
 from core.models import Staff
 from core.staff import StaffError, count_admins, create_staff, revoke_tokens, set_password
@@ -31,8 +31,8 @@ class StaffOut(BaseModel):
 
 
 class StaffIn(Body):
-    email: str = Field(max_length=254, pattern=r"^[^@]+@[^@]+$", examples=["sam@council.example"])
-    name: str = Field(min_length=1, max_length=80, examples=["Sam Patel"])
+    email: Email
+    name: StaffName
     role: Role = "worker"
     password: str = Field(min_length=12, max_length=200)
 
@@ -40,7 +40,7 @@ class StaffIn(Body):
 class StaffChange(Body):
     """Only the fields sent are changed; none of them may be null."""
 
-    name: str = Field(default=None, min_length=1, max_length=80)  # type: ignore[assignment]
+    name: StaffName = Field(default=None)  # type: ignore[assignment]
     role: Role = Field(default=None)  # type: ignore[assignment]
     active: bool = Field(default=None)  # type: ignore[assignment]
     password: str = Field(default=None, min_length=12, max_length=200)  # type: ignore[assignment]
