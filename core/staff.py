@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core import names
 from core.crypto import token_digest
 from core.models import Staff, StaffToken, utcnow
+from core.passwords import WeakPassword, check_password
 
 ROLES = ("admin", "worker")
 MAX_STAFF_NAME = 80
@@ -25,6 +26,10 @@ _DUMMY_HASH = _hasher.hash("not a real password")
 
 class StaffError(ValueError):
     """A request about staff that cannot be done, with a reason to show."""
+
+
+class StaffPasswordError(StaffError):
+    """The password is too easy to guess (core/passwords.py): the reason to show."""
 
 
 def normal_email(email: str) -> str:
@@ -47,15 +52,14 @@ async def create_staff(
 ) -> Staff:
     if role not in ROLES:
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 12:
-        raise StaffError("the password must be at least 12 characters")
     try:
         email, name = names.email(email), staff_name(name)
     except names.TextError as error:
         raise StaffError(str(error)) from None
     if await staff_by_email(session, email) is not None:
         raise StaffError("someone already has that email")
-    staff = Staff(email=email, name=name, role=role, password_hash=_hasher.hash(password))
+    staff = Staff(email=email, name=name, role=role, password_hash="")
+    set_password(staff, password)
     session.add(staff)
     await session.flush()
     return staff
@@ -81,8 +85,11 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> S
 
 
 def set_password(staff: Staff, password: str) -> None:
-    if len(password) < 12:
-        raise StaffError("the password must be at least 12 characters")
+    """Refuses a password that would be easy to guess, with the reason."""
+    try:
+        check_password(password, email=staff.email, name=staff.name)
+    except WeakPassword as error:
+        raise StaffPasswordError(str(error)) from None
     staff.password_hash = _hasher.hash(password)
 
 
