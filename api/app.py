@@ -9,8 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import webhook
+from api import errors, webhook
 from api.access import PUBLIC
 from api.body_limit import BodyLimit
 from api.routes import (
@@ -37,18 +38,6 @@ from api.webchat import routes as web_chat
 from api.webchat.assets import static_files
 
 log = logging.getLogger(__name__)
-
-
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-    """A bug must still answer in JSON, and never with a stack trace."""
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse(
-        {
-            "detail": "Something went wrong on our side. Try again; if it keeps happening, tell "
-            "your administrator."
-        },
-        status_code=500,
-    )
 
 
 async def _too_large(request: Request, limit: int) -> Response:
@@ -88,7 +77,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         responses=problems(413),
     )
     app.state.runtime = runtime
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, errors.unexpected)
+    app.add_exception_handler(StarletteHTTPException, errors.http_error)
     app.add_exception_handler(RequestValidationError, web_chat.invalid)  # type: ignore[arg-type]
     app.add_middleware(BodyLimit, refuse=_too_large)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -103,3 +104,22 @@ ChildName = Annotated[
     ),
     _by(names.child_name),
 ]
+
+
+# pydantic also reads a number, or a string of one, as a Unix time ("until=0.5"): the API takes
+# ISO 8601 only, as its document says, so a number sent by mistake is never a time in 1970.
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def _iso_8601_only(value: object) -> object:
+    number = isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value))
+    if number:
+        raise PydanticCustomError(
+            "iso_8601",
+            "Give the time in ISO 8601, such as 2026-01-01T09:00:00Z: a number is not taken "
+            "as a time",
+        )
+    return value
+
+
+IsoOnly = BeforeValidator(_iso_8601_only)

@@ -9,10 +9,10 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.encoders import jsonable_encoder
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from api import errors
 from api.access import CHILD_COOKIE
 from api.deps import RuntimeDep
 from api.runtime import Runtime
@@ -181,7 +181,7 @@ async def invalid(request: Request, error: RequestValidationError) -> JSONRespon
     """A request the page should never send (words too long, a broken tap): the reason, and
     kind words in the child's language; their words stay in the box."""
     if not request.url.path.startswith(("/chat/api/", "/preview/api/")):
-        return await request_validation_exception_handler(request, error)
+        return errors.invalid_body(error.errors())
     runtime: Runtime = request.app.state.runtime
     _, tr = _visitor(request, runtime)
     too_long = any(e.get("type") == "string_too_long" for e in error.errors())
@@ -189,7 +189,7 @@ async def invalid(request: Request, error: RequestValidationError) -> JSONRespon
         "detail": jsonable_encoder(error.errors()),
         "message": tr.gettext(ui.TOO_LONG if too_long else ui.TRY_AGAIN),
     }
-    return JSONResponse(body, status_code=422)
+    return errors.ErrorJSON(body, status_code=422)
 
 
 @router.post("/api/open")
