@@ -39,7 +39,16 @@ async def serve(settings: Settings, *, bot: bool = True, jobs: bool = True) -> N
     app = create_app(runtime)
     app.router.lifespan_context = _lifespan(runtime, bot=bot, jobs=jobs)
     settle_memory()
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        # Forwarded headers only from SAYSO_TRUSTED_PROXIES: uvicorn's default believes any
+        # client on this machine, so X-Forwarded-For would choose the address we rate-limit.
+        proxy_headers=bool(settings.proxies),
+        forwarded_allow_ips=settings.proxies,
+    )
     await uvicorn.Server(config).serve()
 
 
