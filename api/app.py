@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import errors, webhook
 from api.access import PUBLIC
 from api.body_limit import BodyLimit
+from api.docs import add_docs
 from api.routes import (
     alerts,
     answers,
@@ -73,6 +74,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="sayso",
         summary="Children and young people have their say about children's social care.",
         version="0.1.0",
+        docs_url=None,  # served from the service's own copy (api/docs.py), not a CDN
+        redoc_url=None,
         # Any route may meet a body over its size limit (api/body_limit.py).
         responses=problems(413),
     )
@@ -106,6 +109,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(web_chat.router)
     app.include_router(web_preview.router)
     app.mount("/static", static_files(), name="static")
+    add_docs(app)
     for module in (
         auth,
         staff,
