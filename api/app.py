@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Literal
 
 from fastapi import FastAPI, Request
@@ -37,8 +36,6 @@ from api.schemas import problems
 from api.webchat import preview as web_preview
 from api.webchat import routes as web_chat
 from api.webchat.assets import static_files
-
-log = logging.getLogger(__name__)
 
 
 async def _too_large(request: Request, limit: int) -> Response:
