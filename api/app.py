@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import webhook
+from api import errors, webhook
 from api.access import PUBLIC
+from api.body_limit import BodyLimit
+from api.docs import add_docs
 from api.routes import (
     alerts,
     answers,
@@ -30,23 +32,18 @@ from api.routes import (
     staff,
 )
 from api.runtime import Runtime
+from api.schemas import problems
 from api.webchat import preview as web_preview
 from api.webchat import routes as web_chat
 from api.webchat.assets import static_files
 
-log = logging.getLogger(__name__)
 
-
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-    """A bug must still answer in JSON, and never with a stack trace."""
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return JSONResponse(
-        {
-            "detail": "Something went wrong on our side. Try again; if it keeps happening, tell "
-            "your administrator."
-        },
-        status_code=500,
-    )
+async def _too_large(request: Request, limit: int) -> Response:
+    """A body over its size limit: the reason in JSON; the web chat's kind words for a child."""
+    reason = f"The request body is too large: at most {limit // 1024} KB here"
+    if request.url.path.startswith(("/chat/", "/preview/")):
+        return web_chat.too_large(request, reason)
+    return JSONResponse({"detail": reason}, status_code=413)
 
 
 class Screening(BaseModel):
@@ -74,10 +71,16 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="sayso",
         summary="Children and young people have their say about children's social care.",
         version="0.1.0",
+        docs_url=None,  # served from the service's own copy (api/docs.py), not a CDN
+        redoc_url=None,
+        # Any route may meet a body over its size limit (api/body_limit.py).
+        responses=problems(413),
     )
     app.state.runtime = runtime
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, errors.unexpected)
+    app.add_exception_handler(StarletteHTTPException, errors.http_error)
     app.add_exception_handler(RequestValidationError, web_chat.invalid)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, refuse=_too_large)
 
     @app.get("/health", tags=["service"], dependencies=[PUBLIC])
     async def health() -> Health:
@@ -103,6 +106,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(web_chat.router)
     app.include_router(web_preview.router)
     app.mount("/static", static_files(), name="static")
+    add_docs(app)
     for module in (
         auth,
         staff,

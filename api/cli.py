@@ -39,7 +39,16 @@ async def serve(settings: Settings, *, bot: bool = True, jobs: bool = True) -> N
     app = create_app(runtime)
     app.router.lifespan_context = _lifespan(runtime, bot=bot, jobs=jobs)
     settle_memory()
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        # Forwarded headers only from SAYSO_TRUSTED_PROXIES: uvicorn's default believes any
+        # client on this machine, so X-Forwarded-For would choose the address we rate-limit.
+        proxy_headers=bool(settings.proxies),
+        forwarded_allow_ips=settings.proxies,
+    )
     await uvicorn.Server(config).serve()
 
 
@@ -126,12 +135,16 @@ async def migrate_only(settings: Settings) -> None:
     await runtime.close()
 
 
-async def create_admin(settings: Settings, *, email: str, name: str, password: str) -> None:
+async def create_admin(settings: Settings, *, email: str, name: str, password: str) -> str:
+    """The new admin's email, as it is stored (normalised)."""
     runtime = await build_runtime(settings)
     try:
         async with runtime.sessionmaker() as session:
-            await create_staff(session, email=email, name=name, role="admin", password=password)
+            staff = await create_staff(
+                session, email=email, name=name, role="admin", password=password
+            )
             await session.commit()
+            return staff.email
     finally:
         await runtime.close()
 
@@ -185,8 +198,10 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(migrate_only(settings))
         elif args.command == "create-admin":
             password = _password()
-            asyncio.run(create_admin(settings, email=args.email, name=args.name, password=password))
-            print(f"admin {args.email} created; sign in with POST /auth/token")
+            email = asyncio.run(
+                create_admin(settings, email=args.email, name=args.name, password=password)
+            )
+            print(f"admin {email} created; sign in with POST /auth/token")
         else:
             asyncio.run(serve(settings))
     except ContentError as error:

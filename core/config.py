@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses
+    # or networks, comma-separated; "*" any). None by default: the address a client connects
+    # from is theirs, so the per-address sign-in limit follows no header a client can set.
+    trusted_proxies: str = ""
     timezone: str = "Europe/London"
     default_locale: str = "en"
     callback_hours: int = 24
@@ -113,6 +118,24 @@ class Settings(BaseSettings):
         ):
             raise ValueError("SAYSO_ALERT_WEBHOOK_URL must start with https://")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip() not in ("", "*"):
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{part.strip()!r} is not an IP address or network (such as 10.0.0.5 "
+                        "or 172.16.0.0/12)"
+                    ) from None
+        return value
+
+    @property
+    def proxies(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @field_validator("database_url")
     @classmethod

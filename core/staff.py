@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -11,10 +12,13 @@ from sqlalchemy import delete, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core import names
 from core.crypto import token_digest
 from core.models import Staff, StaffToken, utcnow
+from core.passwords import WeakPassword, check_password
 
 ROLES = ("admin", "worker")
+MAX_STAFF_NAME = 80
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both paths take the same time.
 _DUMMY_HASH = _hasher.hash("not a real password")
@@ -24,8 +28,23 @@ class StaffError(ValueError):
     """A request about staff that cannot be done, with a reason to show."""
 
 
+class StaffPasswordError(StaffError):
+    """The password is too easy to guess (core/passwords.py): the reason to show."""
+
+
 def normal_email(email: str) -> str:
-    return email.strip().lower()
+    """The form emails are stored and looked up in (names.email also refuses bad ones)."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+def staff_name(name: str) -> str:
+    """A staff member's name as typed: NFKC, no hidden characters, 1 to 80 characters."""
+    name = names.normal_text(name, "name")
+    if not name:
+        raise names.TextError("The name is empty. Please type one.")
+    if len(name) > MAX_STAFF_NAME:
+        raise names.TextError(f"The name can have at most {MAX_STAFF_NAME} characters.")
+    return name
 
 
 async def create_staff(
@@ -33,12 +52,14 @@ async def create_staff(
 ) -> Staff:
     if role not in ROLES:
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
-    if len(password) < 12:
-        raise StaffError("the password must be at least 12 characters")
-    email = normal_email(email)
+    try:
+        email, name = names.email(email), staff_name(name)
+    except names.TextError as error:
+        raise StaffError(str(error)) from None
     if await staff_by_email(session, email) is not None:
         raise StaffError("someone already has that email")
-    staff = Staff(email=email, name=name.strip(), role=role, password_hash=_hasher.hash(password))
+    staff = Staff(email=email, name=name, role=role, password_hash="")
+    set_password(staff, password)
     session.add(staff)
     await session.flush()
     return staff
@@ -64,8 +85,11 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> S
 
 
 def set_password(staff: Staff, password: str) -> None:
-    if len(password) < 12:
-        raise StaffError("the password must be at least 12 characters")
+    """Refuses a password that would be easy to guess, with the reason."""
+    try:
+        check_password(password, email=staff.email, name=staff.name)
+    except WeakPassword as error:
+        raise StaffPasswordError(str(error)) from None
     staff.password_hash = _hasher.hash(password)
 
 

@@ -1,5 +1,6 @@
 """The installed package (as the Dockerfile installs it, not editable) carries everything the
-service reads from its own folders: the web chat's scripts and styles, and the migrations."""
+service reads from its own folders: the web chat's scripts and styles, the migrations, and the
+character classes of the names' patterns."""
 
 from __future__ import annotations
 
@@ -40,4 +41,5 @@ def test_the_wheel_carries_the_web_chat_assets_and_the_migrations(tmp_path: Path
     wanted = {f"api/webchat/static/{p.name}" for p in static.iterdir() if p.is_file()}
     versions = ROOT / "core" / "migrations" / "versions"
     wanted |= {f"core/migrations/versions/{p.name}" for p in versions.glob("*.py")}
+    wanted.add("core/name_chars.json")
     assert wanted and wanted <= names, sorted(wanted - names)

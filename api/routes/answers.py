@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from api.access import Caller, StaffDep, visible_child
 from api.deps import RuntimeDep, SessionDep
-from api.schemas import MAX_ID, Body, Id, Limit, Offset, OptionalId, problems
+from api.schemas import MAX_ID, Body, Id, IsoOnly, Limit, Offset, OptionalId, problems
 from core.answer_queries import AnswerFilter, Series, list_answers, read_text, timeline
 from core.audit import record
 from core.counts import Count, aggregates
@@ -32,7 +32,7 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("this time is out of range") from None
 
 
-UTCTime = Annotated[datetime, AfterValidator(_utc)]
+UTCTime = Annotated[datetime, IsoOnly, AfterValidator(_utc)]
 ConversationId = Annotated[
     str | None,
     Query(max_length=40, pattern=IDENT, examples=["how_are_we_doing"]),

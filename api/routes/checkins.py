@@ -14,7 +14,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from api.access import Caller, StaffDep, visible_child
 from api.deps import RuntimeDep, SessionDep
-from api.schemas import MAX_ID, Body, Id, Limit, Offset, OptionalId, problems
+from api.schemas import MAX_ID, Body, Id, IsoOnly, Limit, Offset, OptionalId, problems
 from core import checkins, web_chat
 from core.audit import record
 from core.checkins import CheckInError
@@ -33,6 +33,7 @@ FURTHEST = timedelta(days=366)
 
 When = Annotated[
     AwareDatetime,
+    IsoOnly,
     Field(description="With a timezone, e.g. Z for UTC; within a year", examples=[WHEN]),
 ]
 

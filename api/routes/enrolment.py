@@ -11,13 +11,13 @@ from typing import Literal
 import segno
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from api.access import Caller, StaffDep, visible_child
 from api.deps import RuntimeDep, SessionDep
 from api.routes.children import ChildOut, child_out
 from api.runtime import Runtime
-from api.schemas import MAX_ID, Body, Id, problems
+from api.schemas import MAX_ID, Body, ChildName, Id, problems
 from core import enrolment, web_chat
 from core.audit import record
 from core.models import Staff
@@ -34,15 +34,7 @@ CHANNEL_HELP = (
 
 
 class Enrolment(Body):
-    display_name: str = Field(
-        min_length=1,
-        max_length=40,
-        # A letter at least, and no digits or @: never a phone number or an email.
-        pattern=r"^[^\d@]*[^\W\d_][^\d@]*$",
-        description="A first name or initials the worker chooses; never a full name, no "
-        "digits or @",
-        examples=["S.K."],
-    )
+    display_name: ChildName
     age_band: AgeBand | None = Field(default=None, examples=["13-15"])
     worker_id: int | None = Field(
         default=None,
@@ -52,11 +44,6 @@ class Enrolment(Body):
         "leave it out, or give your own id.",
     )
     channel: Channel = Field(default="telegram", description=CHANNEL_HELP)
-
-    @field_validator("display_name")
-    @classmethod
-    def _tidy(cls, value: str) -> str:
-        return " ".join(value.split())
 
 
 class NewLink(Body):

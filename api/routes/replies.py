@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.access import AdminDep
 from api.deps import RuntimeDep, SessionDep
-from api.schemas import MAX_ID, Body, Id, Limit, Offset, problems
+from api.schemas import MAX_ID, Body, Id, IsoOnly, Limit, Offset, problems
 from core import replies, web_chat
 from core.audit import record
 from core.models import OutboxMessage, Reply, ReplyRecipient, ReplyText, YoungPerson
@@ -93,7 +93,7 @@ class _NewReply(Body):
         "(the feedback given before the reply is written).",
         examples=[[3, 8]],
     )
-    send_at: AwareDatetime | None = Field(
+    send_at: Annotated[AwareDatetime, IsoOnly] | None = Field(
         default=None,
         description="When it goes out (with a time zone), at most a year ahead; now if left out "
         "or in the past. Each child gets it at the first moment their contact rules allow.",

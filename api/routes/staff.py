@@ -6,19 +6,33 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, HTTPException
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from api.access import AdminDep
 from api.deps import SessionDep
-from api.schemas import Body, Id, Limit, Offset, problems
+from api.schemas import Body, Email, Id, Limit, Offset, StaffName, problems
 from core.audit import record
 from core.models import Staff
-from core.staff import StaffError, count_admins, create_staff, revoke_tokens, set_password
+from core.passwords import MAX_LENGTH, MIN_LENGTH
+from core.staff import (
+    StaffError,
+    StaffPasswordError,
+    count_admins,
+    create_staff,
+    revoke_tokens,
+    set_password,
+)
 
 router = APIRouter(prefix="/staff", tags=["staff"])
 
 Role = Literal["admin", "worker"]
+PASSWORD_RULE = (
+    f"{MIN_LENGTH} to {MAX_LENGTH} characters, not one character repeated, without the "
+    "account's email or name, and not on the lists of common or breached passwords (a 422 "
+    "says why). A few unrelated words together make a strong one."
+)
 
 
 class StaffOut(BaseModel):
@@ -31,19 +45,27 @@ class StaffOut(BaseModel):
 
 
 class StaffIn(Body):
-    email: str = Field(max_length=254, pattern=r"^[^@]+@[^@]+$", examples=["sam@council.example"])
-    name: str = Field(min_length=1, max_length=80, examples=["Sam Patel"])
+    email: Email
+    name: StaffName
     role: Role = "worker"
-    password: str = Field(min_length=12, max_length=200)
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, description=PASSWORD_RULE)
 
 
 class StaffChange(Body):
     """Only the fields sent are changed; none of them may be null."""
 
-    name: str = Field(default=None, min_length=1, max_length=80)  # type: ignore[assignment]
+    name: StaffName = Field(default=None)  # type: ignore[assignment]
     role: Role = Field(default=None)  # type: ignore[assignment]
     active: bool = Field(default=None)  # type: ignore[assignment]
-    password: str = Field(default=None, min_length=12, max_length=200)  # type: ignore[assignment]
+    password: str = Field(  # type: ignore[assignment]
+        default=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH, description=PASSWORD_RULE
+    )
+
+
+def _weak(error: StaffPasswordError) -> RequestValidationError:
+    """A 422 like any other invalid field, with the reason (and never the password back)."""
+    problem = {"type": "weak_password", "loc": ("body", "password"), "msg": str(error)}
+    return RequestValidationError([problem])
 
 
 def _out(staff: Staff) -> StaffOut:
@@ -64,6 +86,8 @@ async def add_staff(body: StaffIn, caller: AdminDep, session: SessionDep) -> Sta
         staff = await create_staff(
             session, email=body.email, name=body.name, role=body.role, password=body.password
         )
+    except StaffPasswordError as error:
+        raise _weak(error) from None
     except StaffError as error:
         raise HTTPException(409, str(error)) from None
     record(session, staff_id=caller.id, action="staff.create", subject=f"staff:{staff.id}")
@@ -86,7 +110,10 @@ async def change_staff(
     for name, value in changes.items():
         setattr(staff, name, value)
     if body.password is not None:
-        set_password(staff, body.password)
+        try:
+            set_password(staff, body.password)
+        except StaffPasswordError as error:
+            raise _weak(error) from None
     if body.active is False or body.password is not None:
         await revoke_tokens(session, staff)
     record(

@@ -9,10 +9,10 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.encoders import jsonable_encoder
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from api import errors
 from api.access import CHILD_COOKIE
 from api.deps import RuntimeDep
 from api.runtime import Runtime
@@ -58,6 +58,17 @@ def _notice(request: Request, runtime: Runtime, text: str, status: int) -> HTMLR
     return turns.html(page, status)
 
 
+def too_large(request: Request, reason: str) -> Response:
+    """A body over its size limit (api/body_limit.py): the Start form gets a kind page, the
+    pages' own calls the reason and kind words to show (their words stay in the box)."""
+    runtime: Runtime = request.app.state.runtime
+    if request.url.path == "/chat/join":
+        return _notice(request, runtime, ui.TRY_AGAIN, 413)
+    _, tr = _visitor(request, runtime)
+    words = ui.TOO_LONG if request.url.path.endswith("/api/say") else ui.TRY_AGAIN
+    return turns.problem(413, reason, tr.gettext(words))
+
+
 @router.get("/join")
 async def join_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     """One button that posts the link's token (from the address's #fragment, see join.js)."""
@@ -77,8 +88,8 @@ async def join_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
 @router.post("/join")
 async def join(request: Request, runtime: RuntimeDep) -> Response:
     """The Start form: the token in a form body (never in an address, so never in a log)."""
-    body = await request.body()
-    fields = parse_qs(body.decode("utf-8", "replace")) if len(body) <= 1024 else {}
+    body = await request.body()  # at most 1 KB (api/body_limit.py)
+    fields = parse_qs(body.decode("utf-8", "replace"))
     token = (fields.get("token") or [""])[0].strip()
     joined = None
     if 0 < len(token) <= 128:
@@ -170,7 +181,7 @@ async def invalid(request: Request, error: RequestValidationError) -> JSONRespon
     """A request the page should never send (words too long, a broken tap): the reason, and
     kind words in the child's language; their words stay in the box."""
     if not request.url.path.startswith(("/chat/api/", "/preview/api/")):
-        return await request_validation_exception_handler(request, error)
+        return errors.invalid_body(error.errors())
     runtime: Runtime = request.app.state.runtime
     _, tr = _visitor(request, runtime)
     too_long = any(e.get("type") == "string_too_long" for e in error.errors())
@@ -178,7 +189,7 @@ async def invalid(request: Request, error: RequestValidationError) -> JSONRespon
         "detail": jsonable_encoder(error.errors()),
         "message": tr.gettext(ui.TOO_LONG if too_long else ui.TRY_AGAIN),
     }
-    return JSONResponse(body, status_code=422)
+    return errors.ErrorJSON(body, status_code=422)
 
 
 @router.post("/api/open")
