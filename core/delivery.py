@@ -1,8 +1,9 @@
 """Delivering the outbox: claim due rows, pace them within Telegram's limits, send, record.
 
-Exactly once as far as it can be: a row is claimed (committed as `sending`) before it is sent
-and marked `sent` right after, so the only message that can go twice is the one in flight when
-a process dies; its claim expires after a lease and another tick sends it again. No transaction
+At least once, and once unless a process dies mid-send: a row is claimed (committed as
+`sending`) before it is sent and each piece recorded the moment Telegram accepts it, so the only
+message that can go twice is one in flight when a process dies (Telegram takes no idempotency
+key); its claim expires after a lease and another tick sends it again. No transaction
 is open while a message is on its way. The channel is behind a small `Sender` protocol.
 """
 
@@ -359,6 +360,9 @@ class Delivery:
         message_id: int | None = None
         if claim.young_person_id in self.gone:
             return  # cancelled with the message that found them unreachable
+        if done >= len(pieces):  # nothing (left) to say
+            await self._record(claim, status="sent", parts_sent=done, sent_at=self.clock.now())
+            return
         try:
             while done < len(pieces):
                 if self.clock.time() - claim.claimed_at.timestamp() > self.lease / 2:
@@ -377,8 +381,22 @@ class Delivery:
                 except BaseException:
                     await self._pacer.answered(claim.young_person_id)
                     raise
-                await self._pacer.answered(claim.young_person_id)
                 done += 1
+                # Recorded before anything else: Telegram takes no idempotency key, so a
+                # process that dies between its "ok" and this commit sends the piece again
+                # when the lease ends. The window is one network answer and one write.
+                if done == len(pieces):
+                    await self._record(
+                        claim,
+                        status="sent",
+                        parts_sent=done,
+                        sent_at=self.clock.now(),
+                        telegram_message_id=message_id,
+                        last_error=None,
+                    )
+                else:
+                    await self._record(claim, parts_sent=done)
+                await self._pacer.answered(claim.young_person_id)
         except Unreachable as error:
             await self._unreachable(claim, str(error))
             return
@@ -389,15 +407,6 @@ class Delivery:
             if not isinstance(error, Transient):
                 log.exception("sending outbox message %s failed", claim.id)
             await self._failed(claim, str(error) or repr(error), attempts, parts_sent=done)
-            return
-        await self._record(
-            claim,
-            status="sent",
-            parts_sent=done,
-            sent_at=self.clock.now(),
-            telegram_message_id=message_id,
-            last_error=None,
-        )
 
     async def _hold(
         self, session: AsyncSession, child: YoungPerson | None, message: OutboxMessage

@@ -4,6 +4,7 @@ Real database (SQLite and PostgreSQL), real aiogram Bot, a scripted Bot API sess
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import random
@@ -227,6 +228,35 @@ async def test_a_long_message_goes_in_pieces_and_a_retry_does_not_repeat_a_piece
     pieces = kit.texts(761)
     assert len(pieces) == 2 and len(set(pieces)) == 2
     assert pieces[0].startswith("message 1 (en)")
+    assert (await kit.row(row_id)).status == "sent"
+
+
+async def test_a_process_that_dies_mid_message_leaves_no_accepted_piece_to_send_again(
+    kit: Kit,
+) -> None:
+    """Each piece is recorded the moment Telegram accepts it: a process that dies while the
+    second piece is on its way leaves the first one recorded, so whoever takes the row over
+    after the lease sends the second piece only (Telegram takes no idempotency key)."""
+    child = await kit.child(781)
+    row_id = await kit.enqueue(child, 1, long=True)
+
+    async def dies() -> None:
+        raise asyncio.CancelledError  # as the process is killed mid-send
+
+    async def first_piece_on_its_way() -> None:
+        kit.session.while_sending[781] = dies  # the next send to this chat
+
+    kit.session.while_sending[781] = first_piece_on_its_way
+    with contextlib.suppress(asyncio.CancelledError):
+        await kit.delivery.tick()
+    row = await kit.row(row_id)
+    assert (row.status, row.parts_sent) == ("sending", 1)
+
+    kit.clock.t += kit.delivery.lease + 1
+    await kit.new_delivery("another-process").tick()
+
+    pieces = kit.texts(781)
+    assert len(pieces) == 2 and len(set(pieces)) == 2  # each piece once
     assert (await kit.row(row_id)).status == "sent"
 
 
