@@ -189,12 +189,17 @@ async def _json(send: Send, status: int, body: object) -> None:
 
 
 async def serve(database_url: str, port: int) -> None:
-    import uvicorn
-
     collector = Collector()
     runtime = await build_runtime(_settings(database_url), bot_session=collector)
     app = BenchApp(create_app(runtime), collector, Statements(runtime.engine))
     settle_memory()  # as `sayso serve` does
+    await _uvicorn(app, port)
+    await runtime.close()
+
+
+async def _uvicorn(app: Any, port: int) -> None:
+    import uvicorn
+
     # Long keep-alive: a connection the server closes just as the generator reuses it would
     # fail the request (the generator's children pause between phases).
     config = uvicorn.Config(
@@ -208,7 +213,6 @@ async def serve(database_url: str, port: int) -> None:
         backlog=4096,
     )
     await uvicorn.Server(config).serve()
-    await runtime.close()
 
 
 class FloorApp:
@@ -276,21 +280,9 @@ class FloorApp:
 async def serve_floor(
     database_url: str, port: int, transactions: list[list[Any]], updates: int
 ) -> None:
-    import uvicorn
-
     app = FloorApp(database_url, transactions, updates)
     await app.connect()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_keep_alive=600,
-        backlog=4096,
-    )
-    await uvicorn.Server(config).serve()
+    await _uvicorn(app, port)
 
 
 # -- the virtual children (the load generator) ------------------------------------------------------
