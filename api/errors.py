@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
@@ -28,8 +29,17 @@ class ErrorJSON(JSONResponse):
         return json.dumps(content, ensure_ascii=True, allow_nan=False).encode("ascii")
 
 
-def invalid_body(errors: list[Any]) -> ErrorJSON:
-    return ErrorJSON({"detail": jsonable_encoder(errors)}, status_code=422)
+def without_input(errors: Sequence[Any]) -> list[Any]:
+    """Validation errors without the value that was sent: where and why is the reason, and the
+    value may be a password or a child's words, which an answer must not carry back (a proxy
+    or a browser's tools may keep it)."""
+    return [
+        {k: v for k, v in e.items() if k != "input"} if isinstance(e, dict) else e for e in errors
+    ]
+
+
+def invalid_body(errors: Sequence[Any]) -> ErrorJSON:
+    return ErrorJSON({"detail": jsonable_encoder(without_input(errors))}, status_code=422)
 
 
 def _takes(route: BaseRoute, path: str, method: str) -> bool:

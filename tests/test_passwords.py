@@ -63,3 +63,11 @@ def test_the_command_line_refuses_the_same(
         args = ["create-admin", "--email", KIM["email"], "--name", KIM["name"]]
         assert main(args) == 2
         assert why in capsys.readouterr().err
+
+
+async def test_a_refused_body_never_carries_the_password_back(admin: httpx.AsyncClient) -> None:
+    """Any 422, the schema's own checks included: where and why, never the value sent."""
+    response = await admin.post("/staff", json={**KIM, "password": "tiny-pw-9"})
+    assert response.status_code == 422, response.text
+    assert "tiny-pw-9" not in response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "password"]

@@ -186,7 +186,7 @@ async def invalid(request: Request, error: RequestValidationError) -> JSONRespon
     _, tr = _visitor(request, runtime)
     too_long = any(e.get("type") == "string_too_long" for e in error.errors())
     body = {
-        "detail": jsonable_encoder(error.errors()),
+        "detail": jsonable_encoder(errors.without_input(error.errors())),
         "message": tr.gettext(ui.TOO_LONG if too_long else ui.TRY_AGAIN),
     }
     return errors.ErrorJSON(body, status_code=422)
