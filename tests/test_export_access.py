@@ -44,6 +44,12 @@ async def test_a_workers_export_is_theirs_only_while_the_child_is(
     refused = await worker.get(job["download"])
     assert refused.status_code == 403
     assert "no longer" in refused.json()["detail"]
+    # and the worker's own list and status offer no link to it any more, and say why
+    listed = next(j for j in (await worker.get("/exports")).json() if j["id"] == job["id"])
+    status = (await worker.get(f"/exports/{job['id']}")).json()
+    for shown in (listed, status):
+        assert shown["download"] is None and "no longer" in shown["refused"], shown
+    assert (await admin.get(f"/exports/{job['id']}")).json()["download"] == job["download"]
     assert (await kims_client.get(job["download"])).status_code == 404  # not theirs either
     assert (await admin.get(job["download"])).status_code == 200
     await kims_client.aclose()

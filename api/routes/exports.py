@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.access import Caller, StaffDep
 from api.deps import RuntimeDep, SessionDep
@@ -101,8 +102,28 @@ class ExportJobOut(BaseModel):
     )
     error: str | None
     download: str | None = Field(
-        description="Where to get the file, once done", examples=["/exports/7/file"]
+        description="Where to get the file, once done and while you may still read it",
+        examples=["/exports/7/file"],
     )
+    refused: str | None = Field(
+        default=None,
+        description="Why the file is done but no longer yours to read (a child moved to "
+        "another worker, or you are no longer an admin)",
+    )
+
+
+async def _readable_out(
+    session: AsyncSession, caller: Caller, job: ExportJob, hours: float
+) -> ExportJobOut:
+    """As the download would answer now: no link to a file the caller may no longer read."""
+    shown = _job_out(job, hours)
+    if shown.download is not None:
+        shown.refused = await export_access.refusal(
+            session, job, staff_id=caller.id, is_admin=caller.is_admin
+        )
+        if shown.refused is not None:
+            shown.download = None
+    return shown
 
 
 def _job_out(job: ExportJob, hours: float) -> ExportJobOut:
@@ -247,7 +268,8 @@ async def list_exports(
     if not caller.is_admin:
         query = query.where(ExportJob.staff_id == caller.id)
     result = await session.exec(query.offset(offset).limit(limit))
-    return [_job_out(job, runtime.settings.export_hours) for job in result.all()]
+    hours = runtime.settings.export_hours
+    return [await _readable_out(session, caller, job, hours) for job in result.all()]
 
 
 @router.get("/{export_id}", responses=problems(401, 404))
@@ -256,7 +278,7 @@ async def get_export(
 ) -> ExportJobOut:
     """How far a background export has got (`rows_done` of `rows_total`)."""
     job = await _own_job(session, caller, export_id)
-    return _job_out(job, runtime.settings.export_hours)
+    return await _readable_out(session, caller, job, runtime.settings.export_hours)
 
 
 DOWNLOAD = {
