@@ -146,12 +146,7 @@ class BenchApp:
             return await self._stats(scope, send)
         if scope["path"] != WEBHOOK:
             return await self.app(scope, receive, send)
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await _body(receive)
         if not body:  # the client went away before sending it
             return
         status: list[int] = []
@@ -179,6 +174,15 @@ class BenchApp:
         self.seconds, self.statements.committed = [], []
         self.statements.on = "capture=1" in query
         await _json(send, 200, stats)
+
+
+async def _body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
 
 
 async def _json(send: Send, status: int, body: object) -> None:
@@ -249,12 +253,7 @@ class FloorApp:
             return
         if scope["path"] == STATS:
             return await _json(send, 200, {"cpu": time.process_time()})
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await _body(receive)
         given = dict(scope["headers"]).get(b"x-telegram-bot-api-secret-token", b"")
         if not hmac.compare_digest(given, SECRET.encode()):
             return await _json(send, 403, {})
