@@ -4,7 +4,7 @@ the real runtime with a stub Telegram session, and children who talk to the bot.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -16,6 +16,7 @@ from api.runtime import Runtime, build_runtime
 from core.config import ROOT, Settings
 from core.i18n import compile_catalogues
 from tests.child import Child
+from tests.safeguarding_kit import SmtpServer
 from tests.staff import add_staff, api_client, sign_in
 from tests.telegram_stub import StubSession
 
@@ -125,3 +126,12 @@ async def worker(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     async with api_client(runtime, await sign_in(runtime, "sam@council.example")) as client:
         client.staff_id = staff_id  # type: ignore[attr-defined]
         yield client
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real local SMTP server that keeps what it is sent (alert and notice emails)."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -26,14 +25,6 @@ NOTICE = notify.Notice(
     escalation=0,
     link="https://sayso.council.example/alerts/12",
 )
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def settings(**values: object) -> Settings:

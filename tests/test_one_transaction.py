@@ -5,7 +5,7 @@ turn is retried."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -251,14 +251,6 @@ def _without_last_use(rows: dict[str, list[Any]]) -> dict[str, list[Any]]:
 
 
 # -- a safeguarding alert goes first, and once ------------------------------------------------------
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

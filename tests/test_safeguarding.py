@@ -41,14 +41,6 @@ DUTY = "duty@council.example"
 
 
 @pytest.fixture
-def smtp() -> AsyncIterator[SmtpServer]:  # type: ignore[misc]
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def settings(settings: Settings, smtp: SmtpServer) -> Settings:
     """Email through the local SMTP server, a webhook, always inside office hours."""
     return settings.model_copy(
