@@ -30,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core import notify
 from core.audit import record
 from core.children import find_or_create_child
-from core.concerns import check_reply, raise_concern
+from core.concerns import CARRY_ON, check_reply, raise_concern
 from core.config import Settings
 from core.content import SCALE
 from core.helplines import HELP_NOW, helplines
@@ -63,7 +63,6 @@ TELL_DUTY = N_("I will tell the duty team. Someone will get in touch with you.")
 OUT_OF_HOURS = N_("It is out of office hours now. No one reads messages all the time.")
 NOT_EMERGENCY = N_("This chat is not an emergency service. If you need help now, call 999.")
 CARRY_ON_NOTE = N_("When you are ready, you can carry on.")
-CARRY_ON = N_("▶️ Carry on")
 
 
 # -- the child's words on an alert: read and written here only (encryption at rest goes here) --
